@@ -1,0 +1,153 @@
+/**
+ * The agent: boot order, the API server, and the two ways out.
+ *
+ * Boot: lock the state dir, open the event log, load (or on a first boot create) the
+ * appliances, re-adopt what still runs, start what should run, then answer on the socket.
+ * SIGTERM/SIGINT: stop every appliance gracefully and exit 0 (`systemctl stop`).
+ * SIGUSR2 or `spew agent --handoff`: exit at once leaving appliances running, for the next
+ * agent to adopt (restarting the agent during an upgrade).
+ */
+import { chmodSync, chownSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { dirname } from 'node:path';
+import type { Logger } from 'winston';
+import type { AgentAnswer } from '../api/wire.js';
+import { Manager } from '../appliance/manager.js';
+import { errorMessage } from '../common/errors.js';
+import { expandIncludes, loadApplianceFiles } from '../config/appliance-file.js';
+import type { InstanceConfig } from '../config/instance-config.js';
+import { createAgentLogger } from '../logs/agent-logger.js';
+import { ShellRunner } from '../runners/shell-runner.js';
+import { EventLog } from '../store/event-log.js';
+import { apiRoutes, handleAttach, type ApiContext } from './api-routes.js';
+import { InstanceLock } from './instance-lock.js';
+import { resolveIdentity } from '../runners/user-ids.js';
+
+export interface AgentOptions {
+  config: InstanceConfig;
+  foreground: boolean;
+  version: string;
+}
+
+type Exit = 'stop' | 'handoff';
+
+export class Agent {
+  private readonly logger: Logger;
+  private exitStarted = false;
+  private resolveDone!: () => void;
+  /** Settles when the agent has shut down. */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(private readonly opts: AgentOptions) {
+    const { config } = opts;
+    mkdirSync(config.log_dir, { recursive: true, mode: 0o750 });
+    this.logger = createAgentLogger({ level: config.log_level, foreground: opts.foreground, logDir: config.log_dir });
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.opts;
+    mkdirSync(config.state_dir, { recursive: true, mode: 0o750 });
+    const lock = InstanceLock.acquire(config.state_dir);
+    const events = new EventLog(config.state_dir);
+    await events.loadRecent();
+    const runner = new ShellRunner(config.state_dir, (def, err) =>
+      this.logger.error(`${def.name}: cannot write its log: ${errorMessage(err)}`),
+    );
+    const manager = new Manager({
+      stateDir: config.state_dir,
+      logDir: config.log_dir,
+      applianceLogs: config.appliance_logs,
+      runner,
+      events,
+      logger: this.logger,
+    });
+    const defaults = { stop_timeout_ms: config.stop_timeout_ms };
+    try {
+      await manager.boot(async () => {
+        const base = config.configFile ? dirname(config.configFile) : process.cwd();
+        return loadApplianceFiles(await expandIncludes(config.include, base), defaults);
+      });
+    } catch (err) {
+      events.close();
+      lock.release();
+      throw err;
+    }
+    const startedAt = new Date();
+    const exitWork = async (how: Exit): Promise<void> => {
+      server.close();
+      if (how === 'stop') await manager.stopAll();
+      else await manager.handOff();
+      events.close();
+      unlinkQuietly(config.socket);
+      lock.release();
+    };
+    const api: ApiContext = {
+      manager,
+      events,
+      runner,
+      logDir: config.log_dir,
+      maxLogFiles: config.appliance_logs.max_files,
+      stopTimeoutMs: config.stop_timeout_ms,
+      about: (): AgentAnswer => ({
+        version: this.opts.version,
+        pid: process.pid,
+        state_dir: config.state_dir,
+        socket: config.socket,
+        started_at: startedAt.toISOString(),
+        appliances: manager.size,
+      }),
+      handOff: () => void this.exit('handoff', exitWork),
+    };
+    const router = apiRoutes(api, (err) => this.logger.error(`request failed: ${errorMessage(err)}`, { stack: (err as Error).stack }));
+    const server = createServer((req, res) => void router.handle(req, res));
+    server.on('upgrade', (req, socket) => handleAttach(api, req, socket as Socket));
+    await this.listen(server);
+    process.on('SIGTERM', () => void this.exit('stop', exitWork));
+    process.on('SIGINT', () => void this.exit('stop', exitWork));
+    process.on('SIGUSR2', () => void this.exit('handoff', exitWork));
+    // A bug in one request's path must not take every appliance's supervision down with it.
+    process.on('uncaughtException', (err) => this.logger.error(`uncaught: ${err.stack ?? err.message}`));
+    process.on('unhandledRejection', (err) => this.logger.error(`unhandled rejection: ${errorMessage(err)}`));
+    this.logger.info(`agent ${this.opts.version} up: ${manager.size} appliance(s), socket ${config.socket}`);
+  }
+
+  private async listen(server: Server): Promise<void> {
+    const { config } = this.opts;
+    mkdirSync(dirname(config.socket), { recursive: true, mode: 0o755 });
+    // We hold the state dir's lock, so a socket file left here is from a dead agent.
+    unlinkQuietly(config.socket);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.socket, () => resolve());
+    });
+    chmodSync(config.socket, config.socket_mode);
+    const owner = resolveIdentity(config.socket_owner, config.socket_group);
+    if (owner) chownSync(config.socket, config.socket_owner ? owner.uid : -1, owner.gid);
+  }
+
+  private async exit(how: Exit, work: (how: Exit) => Promise<void>): Promise<void> {
+    if (this.exitStarted) return;
+    this.exitStarted = true;
+    this.logger.info(how === 'stop' ? 'stopping every appliance, then exiting' : 'handing off: exiting, appliances keep running');
+    try {
+      await work(how);
+    } catch (err) {
+      this.logger.error(`shutdown: ${errorMessage(err)}`);
+    }
+    this.logger.info('agent exited');
+    await new Promise<void>((resolve) => {
+      this.logger.on('finish', resolve);
+      this.logger.end();
+    });
+    this.resolveDone();
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Not there: nothing to remove.
+  }
+}

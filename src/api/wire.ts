@@ -1,0 +1,107 @@
+/**
+ * The HTTP+JSON API between the CLI and the agent: paths, bodies and answers. Both sides import
+ * these types, so a change here is checked on both ends by the compiler.
+ *
+ * Every error answer is `{ "error": { "code": ErrorCode, "message": string } }`.
+ */
+import type { ErrorCode } from '../common/errors.js';
+import type { ApplianceState } from '../appliance/state.js';
+
+export const API_PREFIX = '/v1';
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** One appliance as `spew status` shows it. Times are ISO 8601 strings, durations milliseconds. */
+export interface ApplianceStatus {
+  name: string;
+  ref: string;
+  type: string;
+  state: ApplianceState;
+  /** Why the appliance is in this state, in words ("exit 1", "stopped on request"). */
+  reason: string;
+  /** Whether the operator wants it running. */
+  desired: 'running' | 'stopped';
+  pid: number | null;
+  /** Starts made after the first one, caused by the restart policy. */
+  restarts: number;
+  /** Every start since the appliance was created. */
+  starts: number;
+  started_at: string | null;
+  uptime_ms: number | null;
+  last_exit: string | null;
+  command: string | string[];
+  file: string | null;
+}
+
+/** GET /v1/appliances[?id=NAME_OR_REF...] */
+export interface StatusAnswer {
+  appliances: ApplianceStatus[];
+}
+
+/** POST /v1/appliances: create an appliance, and start it when `start` is true (`spew run`). */
+export interface CreateRequest {
+  /** The spec: `name` or `name#key:value,...`. */
+  spec: string;
+  /** The appliance's options, exactly as a config file table would give them. */
+  item: Record<string, unknown>;
+  start: boolean;
+}
+export interface ApplianceAnswer {
+  appliance: ApplianceStatus;
+}
+
+/** POST /v1/appliances/:id/stop */
+export interface StopRequest {
+  kill?: boolean;
+}
+
+/** POST /v1/apply */
+export interface ApplyRequest {
+  files: { path: string; content: string }[];
+  prune: boolean;
+  dry_run: boolean;
+}
+export type PlanAction = 'create' | 'update' | 'unchanged' | 'remove';
+export interface PlanEntry {
+  name: string;
+  ref: string | null;
+  action: PlanAction;
+  file: string | null;
+}
+export interface ApplyAnswer {
+  plan: PlanEntry[];
+  applied: boolean;
+}
+
+/**
+ * GET /v1/events[?tail=N][&follow=1]: newline-delimited JSON, one EventRecord per line; with
+ * follow the answer stays open and new records arrive as they happen.
+ */
+export interface EventRecord {
+  time: string;
+  ref: string;
+  name: string;
+  event: Record<string, unknown> & { kind: string };
+  state: ApplianceState | 'removed';
+}
+
+/**
+ * GET /v1/appliances/:id/logs[?tail=N][&follow=1]: plain text, one captured line per line, each
+ * `TIMESTAMP STREAM TEXT` with STREAM `out` or `err`.
+ *
+ * GET /v1/appliances/:id/attach with `Connection: Upgrade`, `Upgrade: spew-attach`: after the 101
+ * answer the socket carries captured lines from the agent and, when the appliance was created
+ * with `stdin = true`, raw input to the appliance's stdin.
+ */
+
+/** GET /v1/agent */
+export interface AgentAnswer {
+  version: string;
+  pid: number;
+  state_dir: string;
+  socket: string;
+  started_at: string;
+  appliances: number;
+}

@@ -1,0 +1,259 @@
+/**
+ * The manager owns every appliance of this agent: it loads them at boot, re-adopts what an
+ * earlier agent left running, and carries out operators' requests. Each request resolves once
+ * the appliance has reached the state asked for, so `spew stop` returns when it has stopped.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'winston';
+import type { ApplianceStatus, EventRecord, PlanEntry } from '../api/wire.js';
+import { SpewError } from '../common/errors.js';
+import type { LoadedItem } from '../config/appliance-file.js';
+import { OutputCapture } from '../logs/output-capture.js';
+import { RotatingLogFile } from '../logs/rotating-log-file.js';
+import type { Runner } from '../runners/runner.js';
+import type { EventLog } from '../store/event-log.js';
+import { StateStore, type PersistedAppliance } from '../store/state-store.js';
+import { Appliance, type ApplianceHooks } from './appliance.js';
+import type { ApplianceDefinition } from './model.js';
+import { newRef } from './ref.js';
+import type { ApplianceEvent, ApplianceState } from './state.js';
+
+export interface ManagerOptions {
+  stateDir: string;
+  logDir: string;
+  applianceLogs: { max_bytes: number; max_files: number };
+  runner: Runner;
+  events: EventLog;
+  logger: Logger;
+}
+
+const IDLE: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed']);
+
+/** Two definitions that differ only in where they were read from run the same way. */
+function sameBehaviour(a: ApplianceDefinition, b: ApplianceDefinition): boolean {
+  return JSON.stringify({ ...a, file: null }) === JSON.stringify({ ...b, file: null });
+}
+
+export class Manager {
+  private readonly byRef = new Map<string, Appliance>();
+  private readonly byName = new Map<string, Appliance>();
+  private readonly store: StateStore;
+  private readonly hooks: ApplianceHooks;
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.store = new StateStore(
+      opts.stateDir,
+      () => [...this.byRef.values()].map((a) => a.persisted()),
+      (err) => opts.logger.error(`cannot save state: ${String(err)}`),
+    );
+    this.hooks = {
+      onTransition: (appliance, event) => this.recordTransition(appliance, event),
+      onForget: (appliance) => this.forget(appliance),
+    };
+  }
+
+  /**
+   * Loads the saved appliances, or on a first boot (no saved state) the appliance files, then
+   * takes over what still runs and starts what should run.
+   */
+  async boot(firstBootItems: () => Promise<LoadedItem[]>): Promise<void> {
+    let saved = await this.store.load();
+    if (saved === undefined) {
+      const items = await firstBootItems();
+      saved = items.map((item) => ({
+        definition: this.definitionOf(item, newRef()),
+        desired: 'running' as const,
+        starts: 0,
+        restarts: 0,
+        last_exit: null,
+      }));
+      this.opts.logger.info(`first boot: ${saved.length} appliance(s) from config files`);
+    }
+    const appliances = saved.map((entry) => this.add(entry));
+    await this.store.save();
+    await this.opts.runner.prepare(appliances.map((a) => ({ def: a.definition, capture: a.capture })));
+    await Promise.all(appliances.map((a) => this.takeOver(a)));
+  }
+
+  private async takeOver(appliance: Appliance): Promise<void> {
+    const found = await this.opts.runner.adopt(appliance.definition);
+    if (found.kind === 'running') {
+      appliance.adopt(found.handle);
+      this.opts.logger.info(`${appliance.name}: re-adopted pid ${found.handle.pid}`);
+      if (appliance.desired === 'stopped') appliance.dispatch({ kind: 'stop-request', kill: false });
+    } else if (found.kind === 'exited' && appliance.desired === 'running') {
+      appliance.endedWhileAway(found.reason);
+    } else if (appliance.desired === 'running') {
+      appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
+    }
+  }
+
+  private add(entry: PersistedAppliance): Appliance {
+    const def = entry.definition;
+    const logFile = new RotatingLogFile(join(this.opts.logDir, 'appliances', `${def.name}.log`), {
+      maxBytes: this.opts.applianceLogs.max_bytes,
+      maxFiles: this.opts.applianceLogs.max_files,
+    });
+    const appliance = new Appliance(def, entry, new OutputCapture(logFile), this.opts.runner, this.hooks);
+    this.byRef.set(def.ref, appliance);
+    this.byName.set(def.name, appliance);
+    return appliance;
+  }
+
+  private definitionOf(item: LoadedItem, ref: string): ApplianceDefinition {
+    // Items made through the API come from no file.
+    return { ...item.opts, name: item.spec.name, options: item.spec.options, ref, ...(item.file ? { file: item.file } : {}) };
+  }
+
+  /** Finds an appliance by ref or by name. */
+  get(id: string): Appliance {
+    const appliance = this.byRef.get(id) ?? this.byName.get(id);
+    if (!appliance) throw new SpewError('APPLIANCE_NOT_FOUND', `no appliance named "${id}"`);
+    return appliance;
+  }
+
+  status(ids: string[]): ApplianceStatus[] {
+    const now = Date.now();
+    const chosen = ids.length > 0
+      ? ids.map((id) => this.get(id))
+      : [...this.byRef.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return chosen.map((a) => a.status(now));
+  }
+
+  get size(): number {
+    return this.byRef.size;
+  }
+
+  async create(item: LoadedItem, start: boolean): Promise<Appliance> {
+    if (this.byName.has(item.spec.name)) {
+      throw new SpewError('NAME_TAKEN', `an appliance named "${item.spec.name}" already exists`);
+    }
+    const appliance = this.add({
+      definition: this.definitionOf(item, newRef()),
+      desired: start ? 'running' : 'stopped',
+      starts: 0,
+      restarts: 0,
+      last_exit: null,
+    });
+    await this.opts.runner.prepare([{ def: appliance.definition, capture: appliance.capture }]);
+    this.record(appliance, { kind: 'create' });
+    // The definition is on disk before anything runs, so a crash can't leave an unknown process.
+    await this.store.save();
+    if (start) await this.start(appliance.ref);
+    return appliance;
+  }
+
+  async start(id: string): Promise<Appliance> {
+    const appliance = this.get(id);
+    appliance.desired = 'running';
+    appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
+    await appliance.until();
+    await this.store.save();
+    return appliance;
+  }
+
+  async stop(id: string, kill: boolean): Promise<Appliance> {
+    const appliance = this.get(id);
+    appliance.desired = 'stopped';
+    appliance.dispatch({ kind: 'stop-request', kill });
+    await appliance.until(IDLE);
+    await this.store.save();
+    return appliance;
+  }
+
+  async restart(id: string): Promise<Appliance> {
+    await this.stop(id, false);
+    return this.start(id);
+  }
+
+  /** Stops the appliance, then forgets it; answers its last status. */
+  async remove(id: string): Promise<ApplianceStatus> {
+    const appliance = await this.stop(id, false);
+    const last = appliance.status(Date.now());
+    appliance.dispatch({ kind: 'delete' });
+    await this.store.save();
+    return last;
+  }
+
+  /** Works out what applying these items would do, and does it unless `dryRun`. */
+  async apply(items: LoadedItem[], prune: boolean, dryRun: boolean): Promise<PlanEntry[]> {
+    const named = new Set(items.map((item) => item.spec.name));
+    const plan: { entry: PlanEntry; item?: LoadedItem }[] = items.map((item) => {
+      const existing = this.byName.get(item.spec.name);
+      const action = !existing
+        ? 'create'
+        : sameBehaviour(existing.definition, this.definitionOf(item, existing.ref)) ? 'unchanged' : 'update';
+      return { entry: { name: item.spec.name, ref: existing?.ref ?? null, action, file: item.file }, item };
+    });
+    if (prune) {
+      for (const appliance of this.byRef.values()) {
+        if (named.has(appliance.name)) continue;
+        plan.push({ entry: { name: appliance.name, ref: appliance.ref, action: 'remove', file: appliance.definition.file ?? null } });
+      }
+    }
+    if (!dryRun) {
+      await Promise.all(plan.map(({ entry, item }) => this.carryOut(entry, item)));
+    }
+    return plan.map(({ entry }) => entry);
+  }
+
+  private async carryOut(entry: PlanEntry, item: LoadedItem | undefined): Promise<void> {
+    switch (entry.action) {
+      case 'create':
+        entry.ref = (await this.create(item as LoadedItem, true)).ref;
+        return;
+      case 'update':
+        await this.update(this.get(entry.name), item as LoadedItem);
+        return;
+      case 'remove':
+        await this.remove(entry.name);
+        return;
+      case 'unchanged':
+        return;
+    }
+  }
+
+  /** A changed definition takes effect at once: a running appliance restarts on it. */
+  private async update(appliance: Appliance, item: LoadedItem): Promise<void> {
+    const wasRunning = appliance.desired === 'running';
+    if (wasRunning) await this.stop(appliance.ref, false);
+    appliance.definition = this.definitionOf(item, appliance.ref);
+    this.record(appliance, { kind: 'update' });
+    await this.store.save();
+    if (wasRunning) await this.start(appliance.ref);
+  }
+
+  /** Stops every appliance for an agent shutdown, leaving what should run marked to run. */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.byRef.values()].map(async (appliance) => {
+        appliance.dispatch({ kind: 'stop-request', kill: false });
+        await appliance.until(IDLE);
+      }),
+    );
+    await this.store.save();
+  }
+
+  /** Leaves every appliance running for the next agent to adopt. */
+  async handOff(): Promise<void> {
+    this.opts.runner.detach();
+    await this.store.save();
+  }
+
+  private forget(appliance: Appliance): void {
+    this.opts.runner.release(appliance.definition);
+    appliance.capture.close();
+    this.byRef.delete(appliance.ref);
+    this.byName.delete(appliance.name);
+  }
+
+  private recordTransition(appliance: Appliance, event: ApplianceEvent): void {
+    this.record(appliance, event, event.kind === 'delete' ? 'removed' : appliance.state);
+    this.opts.logger.info(`${appliance.name}: ${event.kind} -> ${appliance.state} (${appliance.reason})`);
+    void this.store.save();
+  }
+
+  private record(appliance: Appliance, event: EventRecord['event'], state: EventRecord['state'] = appliance.state): void {
+    this.opts.events.append({ time: new Date().toISOString(), ref: appliance.ref, name: appliance.name, event, state });
+  }
+}

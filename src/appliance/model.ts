@@ -1,0 +1,67 @@
+/**
+ * The domain model of an appliance: what a config file or an API call describes (ItemOpts),
+ * and what the agent keeps once it has loaded one (ApplianceDefinition).
+ */
+
+/** The runner that makes an appliance run. `docker` comes with the Docker runner. */
+export type ApplianceType = 'shell';
+
+/**
+ * How spew reacts when an appliance ends. The shorthands are what `restart =` takes in this
+ * release; the table form with event bindings arrives with full supervision, which is why this
+ * is a union that can grow rather than a plain string.
+ */
+export type RestartShorthand = 'always' | 'crash' | 'never';
+export type RestartPolicy = { kind: 'shorthand'; shorthand: RestartShorthand };
+
+/** A command is either a string for `/bin/sh -c` or an argv array run directly. */
+export type Command = string | string[];
+
+/** A hook action, parsed and validated now, run by supervision later. */
+export type HookAction = { run: string; timeout_ms?: number } | { post: string; timeout_ms?: number };
+export const HOOK_EVENTS = [
+  'create', 'start', 'stop', 'crash', 'restart', 'watcher', 'dependency', 'failed', 'remove',
+] as const;
+export type HookEvent = (typeof HOOK_EVENTS)[number];
+export type Hooks = Partial<Record<HookEvent, HookAction[]>>;
+
+/** A dependency: an appliance name, with the spec options it was written with. */
+export interface Dependency {
+  name: string;
+  options: Record<string, string>;
+}
+
+/** What one appliance table in a config file (or an API body) says, after validation. */
+export interface ItemOpts {
+  type: ApplianceType;
+  command: Command;
+  env: Record<string, string>;
+  cwd?: string;
+  user?: string;
+  group?: string;
+  runneropts: Record<string, unknown>;
+  restart: RestartPolicy;
+  depends: Dependency[];
+  hooks: Hooks;
+  stop_signal: NodeJS.Signals;
+  /** Milliseconds between the stop signal and SIGKILL. */
+  stop_timeout_ms: number;
+  /** Forward `spew attach` input to the appliance's stdin. */
+  stdin: boolean;
+}
+
+/** `name#key:value,key:value`: the appliance name plus free-form options for the runner. */
+export interface ApplianceSpec {
+  name: string;
+  options: Record<string, string>;
+}
+
+/** An appliance as the agent holds it: a spec, its options, and identity that never changes. */
+export interface ApplianceDefinition extends ItemOpts {
+  name: string;
+  options: Record<string, string>;
+  /** Stable id, generated once; survives renames of nothing and upgrades of everything. */
+  ref: string;
+  /** The config file the appliance came from; absent when created through the API. */
+  file?: string;
+}

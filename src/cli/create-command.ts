@@ -1,0 +1,74 @@
+/**
+ * `spew create` and `spew run`: one appliance described on the command line. The flags become the
+ * same table a config file would hold, so the agent validates both the same way.
+ */
+import { Args, Flags } from '@oclif/core';
+import { ClientCommand, jsonFlag } from './client-command.js';
+import { renderStatusTable } from './status-table.js';
+
+export abstract class CreateCommand extends ClientCommand {
+  /** Whether the agent starts the appliance once created: the only difference of `run`. */
+  protected abstract readonly start: boolean;
+
+  static override strict = false;
+  static override args = {
+    spec: Args.string({
+      description: 'Appliance name, optionally with runner options: NAME or NAME#key:value,...',
+      required: true,
+    }),
+  };
+  static override flags = {
+    shell: Flags.string({ description: 'Command line for /bin/sh -c, instead of COMMAND... after --.' }),
+    env: Flags.string({
+      char: 'e',
+      description: 'Environment variable KEY=VALUE (repeatable).',
+      multiple: true,
+      // One value per -e, so `-e A=1 web` does not take the SPEC for a second variable.
+      multipleNonGreedy: true,
+    }),
+    cwd: Flags.string({ description: 'Working directory.' }),
+    restart: Flags.string({ description: 'When to restart it.', options: ['always', 'crash', 'never'] }),
+    'stop-signal': Flags.string({ description: 'Signal that asks it to stop (e.g. SIGTERM).' }),
+    'stop-timeout': Flags.string({ description: 'Wait this long after the stop signal before SIGKILL (e.g. 10s).' }),
+    stdin: Flags.boolean({ description: 'Pass `spew attach` input to its stdin.' }),
+    user: Flags.string({ description: 'User to run it as.' }),
+    group: Flags.string({ description: 'Group to run it as.' }),
+    json: jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, argv, flags } = await this.parse(CreateCommand);
+    // Taken from the raw words: oclif re-sorts its argv by first occurrence, which scrambles a
+    // command that repeats a word seen earlier (`spew run -e A=1 x -- env -e ...`).
+    const dashdash = this.argv.indexOf('--');
+    const command = dashdash === -1 ? [] : this.argv.slice(dashdash + 1);
+    if (argv.length !== 1 + command.length) this.error('put the command after --', { exit: 2 });
+    if ((flags.shell === undefined) === (command.length === 0)) {
+      this.error('give the command either after -- or with --shell, exactly one of the two', { exit: 2 });
+    }
+    const item: Record<string, unknown> = {
+      command: flags.shell ?? command,
+      ...(flags.env && { env: this.parseEnv(flags.env) }),
+      ...(flags.cwd !== undefined && { cwd: flags.cwd }),
+      ...(flags.restart !== undefined && { restart: flags.restart }),
+      ...(flags['stop-signal'] !== undefined && { stop_signal: flags['stop-signal'] }),
+      ...(flags['stop-timeout'] !== undefined && { stop_timeout: flags['stop-timeout'] }),
+      ...(flags.stdin && { stdin: true }),
+      ...(flags.user !== undefined && { user: flags.user }),
+      ...(flags.group !== undefined && { group: flags.group }),
+    };
+    const client = await this.connect(flags);
+    const appliance = await client.create({ spec: args.spec, item, start: this.start });
+    this.log(flags.json ? JSON.stringify(appliance, null, 2) : renderStatusTable([appliance], { paint: this.paint }));
+  }
+
+  private parseEnv(pairs: string[]): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const pair of pairs) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) this.error(`--env ${pair}: expected KEY=VALUE`, { exit: 2 });
+      env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    return env;
+  }
+}

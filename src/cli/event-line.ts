@@ -1,0 +1,25 @@
+/** One event log record as a line of `spew events`: `TIME NAME EVENT -> STATE`. */
+import { describeExit, type ExitReason } from '../appliance/state.js';
+import type { EventRecord } from '../api/wire.js';
+import type { Paint } from './style.js';
+import { stateStyle } from './status-table.js';
+
+export function renderEvent(record: EventRecord, paint: Paint): string {
+  return `${record.time} ${record.name} ${describeEvent(record.event)} -> ${paint(record.state, stateStyle(record.state))}`;
+}
+
+/** The kind, then its facts: `started pid=4242`, `crash (exit 1)`. */
+function describeEvent({ kind, ...facts }: EventRecord['event']): string {
+  const details = Object.entries(facts).map(([key, value]) =>
+    key === 'reason' && isExitReason(value) ? `(${describeExit(value)})` : `${key}=${format(value)}`,
+  );
+  return [kind, ...details].join(' ');
+}
+
+function isExitReason(value: unknown): value is ExitReason {
+  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
+}
+
+function format(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

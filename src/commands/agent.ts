@@ -1,0 +1,47 @@
+import { Command, Flags } from '@oclif/core';
+import { SpewError } from '../common/errors.js';
+
+export class Agent extends Command {
+  static override summary = 'Run the spew agent (supervises the appliances and serves the API).';
+  static override description = [
+    'Runs in the foreground until SIGTERM or SIGINT, which stop every appliance gracefully and exit 0.',
+    'SIGUSR2, or `spew agent --handoff` from another shell, makes a running agent exit at once and leave its',
+    'appliances running; the next agent on the same state dir re-adopts them (use it to restart or upgrade the agent).',
+    '',
+    'Instance config: --config FILE, else /etc/spew/spew.toml for root; a plain user with no config gets',
+    'a state dir under $XDG_STATE_HOME/spew (or ~/.local/state/spew) and a socket under $XDG_RUNTIME_DIR.',
+  ].join('\n');
+
+  static override flags = {
+    config: Flags.string({ char: 'c', description: 'Instance config file (TOML).' }),
+    'log-target': Flags.string({
+      options: ['console', 'file'],
+      description: "Where the agent's own log goes (default: console when stderr is a terminal, else LOG_DIR/agent.log).",
+    }),
+    handoff: Flags.boolean({
+      description: 'Tell the agent already running on this config to exit and leave its appliances running.',
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Agent);
+    const { loadInstanceConfig } = await import('../config/instance-config.js');
+    const config = await loadInstanceConfig({ file: flags.config, env: process.env, uid: process.getuid?.() ?? 0 });
+    try {
+      if (flags.handoff) {
+        const { ApiClient } = await import('../client/api-client.js');
+        await new ApiClient(config.socket).handoff();
+        this.log(`asked the agent on ${config.socket} to hand off`);
+        return;
+      }
+      const { Agent: SpewAgent } = await import('../agent/agent.js');
+      const target = flags['log-target'] ?? (process.stderr.isTTY ? 'console' : 'file');
+      const agent = new SpewAgent({ config, foreground: target === 'console', version: this.config.version });
+      await agent.start();
+      await agent.done;
+    } catch (err) {
+      if (err instanceof SpewError) this.error(err.message, { exit: 1 });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import { Args, Command, loadHelpClass } from '@oclif/core';
+
+/** `spew help [COMMAND]`: oclif answers `--help` itself but has no `help` command built in. */
+export class Help extends Command {
+  static override summary = 'Show help for spew or for one of its commands.';
+  static override strict = false;
+  static override args = { command: Args.string({ description: 'Command to explain.' }) };
+
+  async run(): Promise<void> {
+    const { argv } = await this.parse(Help);
+    const HelpClass = await loadHelpClass(this.config);
+    await new HelpClass(this.config).showHelp(argv.map(String));
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Every command, for oclif's explicit discovery (package.json `oclif.commands`): no directory
+ * scan at start-up, and a single-file bundle stays possible. Keep command files light: this map
+ * imports all of them for every run.
+ */
+import { Agent } from './agent.js';
+import { Apply } from './apply.js';
+import { Attach } from './attach.js';
+import { Create } from './create.js';
+import { Events } from './events.js';
+import { Help } from './help.js';
+import { Logs } from './logs.js';
+import { Remove } from './remove.js';
+import { Restart } from './restart.js';
+import { Run } from './run.js';
+import { Start } from './start.js';
+import { Status } from './status.js';
+import { Stop } from './stop.js';
+import { Validate } from './validate.js';
+
+export const COMMANDS = {
+  agent: Agent,
+  apply: Apply,
+  attach: Attach,
+  create: Create,
+  events: Events,
+  help: Help,
+  logs: Logs,
+  remove: Remove,
+  restart: Restart,
+  run: Run,
+  start: Start,
+  status: Status,
+  stop: Stop,
+  validate: Validate,
+};

@@ -1,0 +1,31 @@
+import { Args, Command } from '@oclif/core';
+import { SpewError } from '../common/errors.js';
+
+export class Validate extends Command {
+  static override summary = 'Check appliance files without an agent: FILE: ok, or every problem as file:line:col.';
+  static override strict = false;
+  static override args = { file: Args.string({ description: 'Appliance file (TOML); give as many as you like.', required: true }) };
+
+  async run(): Promise<void> {
+    const { argv } = await this.parse(Validate);
+    const files = argv.map(String);
+    // Loaded here, not at the top: every command class is imported at start-up, and the TOML
+    // parser is not needed by the others.
+    const { loadApplianceFiles } = await import('../config/appliance-file.js');
+    // The instance default only fills in absent keys; it cannot make a file valid or invalid.
+    const items = await loadApplianceFiles(files, { stop_timeout_ms: 0 });
+    for (const file of files) {
+      const count = items.filter((item) => item.file === file).length;
+      this.log(`${file}: ok (${count} appliance${count === 1 ? '' : 's'})`);
+    }
+  }
+
+  override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    if (err instanceof SpewError) {
+      process.exitCode = 1;
+      this.logToStderr(err.message);
+      return;
+    }
+    return super.catch(err);
+  }
+}

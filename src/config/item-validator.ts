@@ -1,0 +1,297 @@
+import { constants } from 'node:os';
+import {
+  HOOK_EVENTS,
+  type ApplianceType,
+  type Command,
+  type Dependency,
+  type HookAction,
+  type HookEvent,
+  type Hooks,
+  type ItemOpts,
+  type RestartPolicy,
+  type RestartShorthand,
+} from '../appliance/model.js';
+import { parseDuration } from '../common/duration.js';
+import type { ConfigProblem } from './config-error.js';
+import { describeValue } from './describe-value.js';
+import { isTable } from './is-table.js';
+import { formatKeyPath } from './key-path.js';
+import { unknownKeyMessage } from './unknown-key-message.js';
+import { parseSpec } from './spec-parser.js';
+
+type Path = (string | number)[];
+
+/** Where an item came from: a file table (with positions) or an API body (without). */
+export interface ItemContext {
+  /** Written before every key path in messages, e.g. `web`; empty for an API body. */
+  keyPrefix: string;
+  /** Position of a path inside the item; undefined when the source has no positions. */
+  locate(path: Path): { line: number; column: number } | undefined;
+  /** The item's own appliance name, when known, so that it cannot depend on itself. */
+  name?: string;
+  /** Validating a file's `_` defaults on their own: every key is optional, even `command`. */
+  defaultsOnly?: boolean;
+}
+
+export type ItemProblem = Omit<ConfigProblem, 'file'>;
+
+// Extend these when the Docker runner arrives; the messages follow.
+const APPLIANCE_TYPES: readonly ApplianceType[] = ['shell'];
+const RESTART_SHORTHANDS: readonly RestartShorthand[] = ['always', 'crash', 'never'];
+const HOOK_ACTION_KEYS = ['run', 'post', 'timeout'];
+
+const DEFAULT_RESTART: RestartPolicy = { kind: 'shorthand', shorthand: 'never' };
+const DEFAULT_STOP_SIGNAL: NodeJS.Signals = 'SIGTERM';
+
+/**
+ * Checks one appliance's options and fills in defaults. Every problem is collected rather than
+ * stopping at the first, so a file (or request) can be fixed in one pass.
+ */
+export function validateItem(
+  raw: unknown,
+  ctx: ItemContext,
+  instanceDefaults: { stop_timeout_ms: number },
+): { opts?: ItemOpts; problems: ItemProblem[] } {
+  const problems: ItemProblem[] = [];
+  const report = (path: Path, message: string): void => {
+    const position = ctx.locate(path) ?? { line: 0, column: 0 };
+    problems.push({ ...position, keyPath: formatKeyPath(ctx.keyPrefix, path), message });
+  };
+  if (!isTable(raw)) {
+    report([], `expected a table, got ${describeValue(raw)}`);
+    return { problems };
+  }
+
+  const read = <T>(key: ItemKey, fallback: T): T =>
+    raw[key] === undefined ? fallback : (ITEM_READERS[key](raw[key], [key], report, ctx) as T);
+
+  for (const key of Object.keys(raw)) {
+    if (!Object.hasOwn(ITEM_READERS, key)) report([key], unknownKeyMessage(key, ITEM_KEYS));
+  }
+  if (raw.command === undefined && !ctx.defaultsOnly) {
+    report(['command'], 'missing: give a string to run with /bin/sh -c, or an array of strings (argv)');
+  }
+
+  const opts: ItemOpts = {
+    type: read<ApplianceType>('type', 'shell'),
+    command: read<Command>('command', ''),
+    env: read<Record<string, string>>('env', {}),
+    cwd: read<string | undefined>('cwd', undefined),
+    user: read<string | undefined>('user', undefined),
+    group: read<string | undefined>('group', undefined),
+    runneropts: read<Record<string, unknown>>('runneropts', {}),
+    restart: read<RestartPolicy>('restart', DEFAULT_RESTART),
+    depends: read<Dependency[]>('depends', []),
+    hooks: read<Hooks>('hooks', {}),
+    stop_signal: read<NodeJS.Signals>('stop_signal', DEFAULT_STOP_SIGNAL),
+    stop_timeout_ms: read<number>('stop_timeout', instanceDefaults.stop_timeout_ms),
+    stdin: read<boolean>('stdin', false),
+  };
+  for (const key of ['cwd', 'user', 'group'] as const) {
+    if (opts[key] === undefined) delete opts[key];
+  }
+  return problems.length === 0 ? { opts, problems } : { problems };
+}
+
+type Report = (path: Path, message: string) => void;
+/** Reads one key's value; on a problem it reports and returns any value, as the item is refused. */
+type Reader = (value: unknown, path: Path, report: Report, ctx: ItemContext) => unknown;
+
+const ITEM_READERS = {
+  type: readType,
+  command: readCommand,
+  env: readEnv,
+  cwd: readNonEmptyString,
+  user: readNonEmptyString,
+  group: readNonEmptyString,
+  runneropts: readRunnerOpts,
+  restart: readRestart,
+  depends: readDepends,
+  hooks: readHooks,
+  stop_signal: readStopSignal,
+  stop_timeout: readDuration,
+  stdin: readBoolean,
+} satisfies Record<string, Reader>;
+type ItemKey = keyof typeof ITEM_READERS;
+const ITEM_KEYS = Object.keys(ITEM_READERS);
+
+function expectedOneOf(choices: readonly string[]): string {
+  return choices.length === 1 ? `expected ${choices[0]}` : `expected one of ${choices.join(', ')}`;
+}
+
+function readType(value: unknown, path: Path, report: Report): unknown {
+  if (!APPLIANCE_TYPES.includes(value as ApplianceType)) {
+    report(path, expectedOneOf(APPLIANCE_TYPES.map((t) => JSON.stringify(t))));
+  }
+  return value;
+}
+
+function readCommand(value: unknown, path: Path, report: Report): unknown {
+  if (typeof value === 'string') {
+    if (value.trim() === '') report(path, 'must not be empty');
+    return value;
+  }
+  if (!Array.isArray(value)) {
+    report(path, `expected a string or an array of strings, got ${describeValue(value)}`);
+    return value;
+  }
+  if (value.length === 0) report(path, 'must not be an empty array: give at least the program to run');
+  value.forEach((arg, i) => {
+    if (typeof arg !== 'string') report([...path, i], `expected a string, got ${describeValue(arg)}`);
+    else if (i === 0 && arg === '') report([...path, i], 'the program to run must not be empty');
+  });
+  return value;
+}
+
+function readEnv(value: unknown, path: Path, report: Report): unknown {
+  if (!isTable(value)) {
+    report(path, `expected a table of strings, got ${describeValue(value)}`);
+    return value;
+  }
+  for (const [name, v] of Object.entries(value)) {
+    if (name === '' || name.includes('=') || name.includes('\0')) {
+      report([...path, name], 'invalid environment variable name');
+    }
+    if (typeof v === 'string') continue;
+    const hint = typeof v === 'number' || typeof v === 'boolean' ? `; quote it: "${String(v)}"` : '';
+    report([...path, name], `expected a string, got ${describeValue(v)}${hint}`);
+  }
+  return Object.fromEntries(Object.entries(value));
+}
+
+function readNonEmptyString(value: unknown, path: Path, report: Report): unknown {
+  if (typeof value !== 'string') report(path, `expected a string, got ${describeValue(value)}`);
+  else if (value === '') report(path, 'must not be empty');
+  return value;
+}
+
+function readRunnerOpts(value: unknown, path: Path, report: Report): unknown {
+  if (!isTable(value)) report(path, `expected a table, got ${describeValue(value)}`);
+  return value;
+}
+
+function readRestart(value: unknown, path: Path, report: Report): RestartPolicy {
+  if (value === true) return { kind: 'shorthand', shorthand: 'always' };
+  if (value === false) return { kind: 'shorthand', shorthand: 'never' };
+  if (RESTART_SHORTHANDS.includes(value as RestartShorthand)) {
+    return { kind: 'shorthand', shorthand: value as RestartShorthand };
+  }
+  report(path, expectedOneOf(['true', 'false', ...RESTART_SHORTHANDS.map((s) => JSON.stringify(s))]));
+  return DEFAULT_RESTART;
+}
+
+function readDepends(value: unknown, path: Path, report: Report, ctx: ItemContext): Dependency[] {
+  if (!Array.isArray(value)) {
+    report(path, `expected an array of appliance specs like ["db", "cache#zone:eu"], got ${describeValue(value)}`);
+    return [];
+  }
+  const seen = new Map<string, number>();
+  const depends: Dependency[] = [];
+  value.forEach((entry, i) => {
+    const at = [...path, i];
+    if (typeof entry !== 'string') {
+      report(at, `expected an appliance spec like "db", got ${describeValue(entry)}`);
+      return;
+    }
+    let dependency: Dependency;
+    try {
+      dependency = parseSpec(entry);
+    } catch (err) {
+      report(at, (err as Error).message);
+      return;
+    }
+    if (dependency.name === ctx.name) report(at, 'an appliance cannot depend on itself');
+    const earlier = seen.get(dependency.name);
+    if (earlier !== undefined) {
+      report(at, `${dependency.name} is already a dependency (${formatKeyPath('depends', [earlier])})`);
+    }
+    seen.set(dependency.name, i);
+    depends.push(dependency);
+  });
+  return depends;
+}
+
+function readHooks(value: unknown, path: Path, report: Report): Hooks {
+  if (!isTable(value)) {
+    report(path, `expected a table of events (${HOOK_EVENTS.join(', ')}), got ${describeValue(value)}`);
+    return {};
+  }
+  const hooks: Hooks = {};
+  for (const [event, actions] of Object.entries(value)) {
+    const at = [...path, event];
+    if (!(HOOK_EVENTS as readonly string[]).includes(event)) {
+      report(at, unknownKeyMessage(event, HOOK_EVENTS));
+      continue;
+    }
+    if (!Array.isArray(actions)) {
+      report(at, `expected an array of actions like [{ run = "..." }, { post = "http://..." }], got ${describeValue(actions)}`);
+      continue;
+    }
+    hooks[event as HookEvent] = actions.flatMap((action, i) => readHookAction(action, [...at, i], report));
+  }
+  return hooks;
+}
+
+function readHookAction(value: unknown, path: Path, report: Report): HookAction[] {
+  if (!isTable(value)) {
+    report(path, `expected a table with run or post, got ${describeValue(value)}`);
+    return [];
+  }
+  for (const key of Object.keys(value)) {
+    if (!HOOK_ACTION_KEYS.includes(key)) report([...path, key], unknownKeyMessage(key, HOOK_ACTION_KEYS));
+  }
+  const timeout = value.timeout === undefined ? {} : { timeout_ms: readDuration(value.timeout, [...path, 'timeout'], report) };
+  const { run, post } = value;
+  if (run !== undefined && post !== undefined) {
+    report(path, 'give either run or post, not both');
+    return [];
+  }
+  if (run !== undefined) {
+    readNonEmptyString(run, [...path, 'run'], report);
+    return [{ run: run as string, ...timeout }];
+  }
+  if (post !== undefined) {
+    if (!isHttpUrl(post)) report([...path, 'post'], `expected an http:// or https:// URL, got ${JSON.stringify(post)}`);
+    return [{ post: post as string, ...timeout }];
+  }
+  report(path, 'missing run (a command) or post (a URL)');
+  return [];
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || !URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+function readStopSignal(value: unknown, path: Path, report: Report): NodeJS.Signals {
+  if (typeof value !== 'string') {
+    report(path, `expected a signal name like "SIGTERM", got ${describeValue(value)}`);
+    return DEFAULT_STOP_SIGNAL;
+  }
+  const upper = value.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  if (!Object.hasOwn(constants.signals, name)) {
+    report(path, `unknown signal ${JSON.stringify(value)}`);
+    return DEFAULT_STOP_SIGNAL;
+  }
+  return name as NodeJS.Signals;
+}
+
+function readDuration(value: unknown, path: Path, report: Report): number {
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    report(path, `expected a duration like "10s" or a number of seconds, got ${describeValue(value)}`);
+    return 0;
+  }
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    report(path, (err as Error).message);
+    return 0;
+  }
+}
+
+function readBoolean(value: unknown, path: Path, report: Report): unknown {
+  if (typeof value !== 'boolean') report(path, `expected true or false, got ${describeValue(value)}`);
+  return value;
+}

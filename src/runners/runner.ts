@@ -1,0 +1,48 @@
+/**
+ * What the manager needs from whatever makes an appliance run. One runner serves every
+ * appliance of its type; the shell runner is the first, the Docker runner comes later.
+ */
+import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ExitReason } from '../appliance/state.js';
+import type { OutputCapture } from '../logs/output-capture.js';
+
+/** A started (or re-adopted) appliance process. */
+export interface RunHandle {
+  readonly pid: number;
+  readonly startedAt: Date;
+  /**
+   * Settles once, when the appliance has ended and nothing of it is left running (its whole
+   * process group is gone). Never rejects.
+   */
+  readonly exited: Promise<ExitReason>;
+  /** Sends the stop signal to the whole appliance, then SIGKILL after the timeout. Idempotent. */
+  stop(signal: NodeJS.Signals, timeoutMs: number): void;
+  /** SIGKILL to the whole appliance at once. Idempotent. */
+  kill(): void;
+}
+
+export type AdoptResult =
+  | { kind: 'running'; handle: RunHandle }
+  /** It ended while no agent watched; the reason is as exact as what it left behind allows. */
+  | { kind: 'exited'; reason: ExitReason }
+  | { kind: 'absent' };
+
+export interface Runner {
+  /**
+   * Makes ready what an appliance keeps across its starts (run dir, output pipes), for many
+   * appliances in one go because some of it costs a process spawn.
+   */
+  prepare(items: { def: ApplianceDefinition; capture: OutputCapture }[]): Promise<void>;
+  /** Starts the appliance. Synchronous and fast: it sits on the crash-to-running path. */
+  start(def: ApplianceDefinition): RunHandle;
+  /** Takes over an appliance that a previous agent started and that may still run. */
+  adopt(def: ApplianceDefinition): Promise<AdoptResult>;
+  /** Forwards input to the appliance's stdin; false when it was not created with `stdin`. */
+  input(def: ApplianceDefinition, data: Buffer): boolean;
+  /** Forgets an appliance for good (removed): closes its pipes and deletes its run dir. */
+  release(def: ApplianceDefinition): void;
+  /** Lets go of every pipe without touching any process: the agent is leaving. */
+  detach(): void;
+}
+
+export class SpawnError extends Error {}

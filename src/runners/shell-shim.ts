@@ -1,0 +1,61 @@
+/**
+ * The shim: a few lines of /bin/sh that stand between the agent and every shell appliance.
+ *
+ * Why a shim: the agent may die (kill -9, upgrade) while appliances run; the next agent is not
+ * their parent, so it can neither wait() for them nor learn their exit status. The shim records
+ * what a parent would have seen, in places the next agent can read:
+ *   - `pid`:   "PID STARTTIME" of the shim, written by the shim itself before the appliance
+ *              starts, so an agent killed right after spawn still leaves a record behind;
+ *   - `exit`:  the appliance's wait status, as `$?` gives it, when the appliance ends;
+ *   - fd 3:    the lifeline FIFO: the status line is written to it and its end-of-file tells a
+ *              watching agent the moment the shim is gone, with no polling.
+ * Signals the agent sends to the group reach the appliance; the shim catches them (a caught
+ * signal is reset to default for the appliance it starts) and outlives the appliance just long
+ * enough to record how it ended.
+ *
+ * Costs: one dash (about 1 MB RSS, shared text) per appliance and one extra fork+exec per start.
+ */
+import { constants } from 'node:os';
+import type { ExitReason } from '../appliance/state.js';
+
+export const SHIM_SCRIPT = [
+  'd=$1; shift',
+  'read -r s </proc/self/stat',
+  // Field 22 of stat (start time): drop up to ") " (fields 1-2), then 19 more fields.
+  'r=${s#*) }; i=3; while [ $i -lt 22 ]; do r=${r#* }; i=$((i+1)); done',
+  'echo "$$ ${r%% *}" >"$d/pid"',
+  'trap : HUP INT QUIT TERM USR1 USR2',
+  '"$@" 3>&-',
+  's=$?',
+  'echo "$s" >"$d/exit"',
+  "trap '' PIPE",
+  'echo "$s" >&3',
+  'exit $s',
+].join('\n');
+
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name]),
+);
+
+/**
+ * Turns `$?` into an exit reason. Like every shell, the shim cannot tell exit code 128+N from
+ * death by signal N; the signal reading is the one operators expect from shells and Docker.
+ */
+export function decodeWaitStatus(status: number): ExitReason {
+  if (status > 128 && SIGNAL_NAMES.has(status - 128)) {
+    return { kind: 'signal', signal: SIGNAL_NAMES.get(status - 128) as string };
+  }
+  return { kind: 'exit', code: status };
+}
+
+/** The status a shim left, or undefined when it was killed before it could write one. */
+export function parseStatusLine(text: string): ExitReason | undefined {
+  const line = text.trim().split('\n').pop() ?? '';
+  return /^\d+$/.test(line) ? decodeWaitStatus(Number(line)) : undefined;
+}
+
+/** What the shim's record says about itself. */
+export function parsePidRecord(text: string): { pid: number; startTime: string } | undefined {
+  const match = /^(\d+) (\d+)$/.exec(text.trim());
+  return match ? { pid: Number(match[1]), startTime: match[2] as string } : undefined;
+}

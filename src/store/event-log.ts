@@ -1,0 +1,72 @@
+/**
+ * The persisted record of every transition: STATE_DIR/events.log, one JSON object a line,
+ * appended through one descriptor opened with O_APPEND. A kill -9 can at worst cut the last
+ * line short; the reader skips a line that does not parse. The file is rotated once it passes
+ * a size bound, keeping one previous file.
+ */
+import { closeSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventRecord } from '../api/wire.js';
+import { readLastLines } from '../logs/log-tail.js';
+
+export type EventListener = (record: EventRecord) => void;
+
+const MAX_BYTES = 10 * 1024 * 1024;
+/** How many recent records stay in memory for `spew events` without reading the file. */
+const RECENT = 1000;
+
+export class EventLog {
+  private readonly path: string;
+  private fd: number;
+  private size: number;
+  private readonly recent: EventRecord[] = [];
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(stateDir: string) {
+    this.path = join(stateDir, 'events.log');
+    this.fd = openSync(this.path, 'a', 0o600);
+    this.size = statSync(this.path).size;
+  }
+
+  /** Loads the most recent records of earlier runs so `spew events` shows history at once. */
+  async loadRecent(): Promise<void> {
+    const lines = await readLastLines(this.path, RECENT, 2);
+    for (const line of lines) {
+      try {
+        this.recent.push(JSON.parse(line) as EventRecord);
+      } catch {
+        // A line cut short by a kill -9 during its write.
+      }
+    }
+  }
+
+  append(record: EventRecord): void {
+    const line = `${JSON.stringify(record)}\n`;
+    if (this.size + line.length > MAX_BYTES) this.rotate();
+    // A small write to the page cache: cheaper than a stream and never reordered.
+    this.size += writeSync(this.fd, line);
+    this.recent.push(record);
+    if (this.recent.length > RECENT * 2) this.recent.splice(0, this.recent.length - RECENT);
+    for (const listener of this.listeners) listener(record);
+  }
+
+  tail(n: number): EventRecord[] {
+    return n <= 0 ? [] : this.recent.slice(-n);
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private rotate(): void {
+    closeSync(this.fd);
+    renameSync(this.path, `${this.path}.1`);
+    this.fd = openSync(this.path, 'a', 0o600);
+    this.size = 0;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The agent's durable memory: every appliance's definition, whether it should run, and its
+ * counters, in STATE_DIR/state.json. Process identities are not here: the shim records them in
+ * each run dir (see runners/shell-shim.ts), where they are written before anything can be lost.
+ *
+ * Writes are coalesced: any number of changes while a write is in flight become one more write,
+ * so a crash loop of hundreds of appliances costs a few writes a second, not one per event.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ApplianceDefinition } from '../appliance/model.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export interface PersistedAppliance {
+  definition: ApplianceDefinition;
+  desired: 'running' | 'stopped';
+  starts: number;
+  restarts: number;
+  last_exit: string | null;
+  /** Why it is not running when it ended for good (failed, crashed and left alone). */
+  ended?: { state: 'stopped' | 'crashed' | 'failed'; reason: string };
+}
+
+interface StateFile {
+  format: 1;
+  appliances: PersistedAppliance[];
+}
+
+export class StateStore {
+  private readonly path: string;
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(
+    stateDir: string,
+    private readonly snapshot: () => PersistedAppliance[],
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.path = join(stateDir, 'state.json');
+  }
+
+  /** The saved appliances, or undefined on a first boot (no state file yet). */
+  async load(): Promise<PersistedAppliance[] | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const parsed = JSON.parse(text) as StateFile;
+    if (parsed.format !== 1) throw new Error(`${this.path}: unknown state format ${String(parsed.format)}`);
+    return parsed.appliances;
+  }
+
+  /** Asks for a write of the current snapshot; returns when a write that includes it is done. */
+  save(): Promise<void> {
+    this.dirty = true;
+    this.writing ??= this.drain().finally(() => {
+      this.writing = undefined;
+    });
+    return this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      const file: StateFile = { format: 1, appliances: this.snapshot() };
+      try {
+        await writeFileAtomic(this.path, JSON.stringify(file));
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+  }
+}

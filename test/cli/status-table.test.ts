@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { ApplianceStatus } from '../../src/api/wire.js';
+import { renderStatusTable } from '../../src/cli/status-table.js';
+import { painter } from '../../src/cli/style.js';
+
+function appliance(extra: Partial<ApplianceStatus>): ApplianceStatus {
+  return {
+    name: 'web',
+    ref: 'a1b2c3',
+    type: 'shell',
+    state: 'running',
+    reason: 'started',
+    desired: 'running',
+    pid: 4242,
+    restarts: 0,
+    starts: 1,
+    started_at: '2024-01-01T00:00:00.000Z',
+    uptime_ms: 184_000,
+    last_exit: null,
+    command: 'sleep 1000',
+    file: null,
+    ...extra,
+  };
+}
+
+const list = [
+  appliance({}),
+  appliance({
+    name: 'database-primary',
+    ref: 'ff00',
+    state: 'crashed',
+    reason: 'exit 1',
+    pid: null,
+    restarts: 12,
+    uptime_ms: null,
+    last_exit: 'exit 1',
+  }),
+];
+
+describe('renderStatusTable', () => {
+  it('aligns every column (numbers to the right), with human durations', () => {
+    const text = renderStatusTable(list, { paint: painter(false) });
+    expect(text.split('\n')).toEqual([
+      'NAME              REF     TYPE   STATE     PID  UPTIME  RESTARTS  LAST EXIT  REASON',
+      'web               a1b2c3  shell  running  4242  3m 4s          0  -          started',
+      'database-primary  ff00    shell  crashed     -  -             12  exit 1     exit 1',
+    ]);
+  });
+
+  it('writes no escape codes when not colouring', () => {
+    expect(renderStatusTable(list, { paint: painter(false) })).not.toContain('\u001b');
+  });
+
+  it('colours the state, and only the state, keeping the columns aligned', () => {
+    const plain = renderStatusTable(list, { paint: painter(false) }).split('\n');
+    const coloured = renderStatusTable(list, { paint: painter(true) }).split('\n');
+    expect(coloured[1]).toContain('\u001b[32mrunning\u001b[0m');
+    expect(coloured[2]).toContain('\u001b[31mcrashed\u001b[0m');
+    // eslint-disable-next-line no-control-regex
+    expect(coloured.map((line) => line.replace(/\u001b\[\d+m/g, ''))).toEqual(plain);
+  });
+
+  it('leaves REASON out when the terminal is too narrow for it', () => {
+    const text = renderStatusTable(list, { paint: painter(false), width: 80 });
+    expect(text.split('\n')[0]).toBe('NAME              REF     TYPE   STATE     PID  UPTIME  RESTARTS  LAST EXIT');
+    expect(renderStatusTable(list, { paint: painter(false), width: 200 })).toContain('REASON');
+  });
+
+  it('prints the headers alone for an agent with no appliances', () => {
+    expect(renderStatusTable([], { paint: painter(false) })).toBe(
+      'NAME  REF  TYPE  STATE  PID  UPTIME  RESTARTS  LAST EXIT  REASON',
+    );
+  });
+});
