@@ -3,6 +3,7 @@
  * spawn), so one kill(-pgid) reaches its whole tree, grandchildren included.
  */
 import { readFileSync } from 'node:fs';
+import { groupHasLiveMembers } from './process-table.js';
 
 /** Sends a signal to a whole group; false when the group is already gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
@@ -15,8 +16,9 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** Whether anything of the group still runs (zombies don't count; see process-table.ts). */
 export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0);
+  return signalGroup(pgid, 0) && groupHasLiveMembers(pgid);
 }
 
 /**
@@ -33,4 +35,14 @@ export function processStartTime(pid: number): string | undefined {
   // The command name (field 2) may hold spaces and parentheses; fields after the last ')' don't.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return fields[19];
+}
+
+/** Clock ticks per second of /proc times; USER_HZ is 100 on every Linux architecture we ship. */
+const TICKS_PER_SECOND = 100;
+let bootTimeMs: number | undefined;
+
+/** When a process started, from its /proc start time (ticks since boot). */
+export function processStartDate(startTime: string): Date {
+  bootTimeMs ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))?.[1] ?? 0) * 1000;
+  return new Date(bootTimeMs + (Number(startTime) * 1000) / TICKS_PER_SECOND);
 }

@@ -2,7 +2,8 @@
  * One run of a shell appliance: the shim's process group, watched through its lifeline FIFO.
  * Works the same for a process this agent spawned and for one it adopted from a previous agent.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { ExitReason } from '../appliance/state.js';
 import type { RunHandle } from './runner.js';
@@ -22,7 +23,7 @@ export class ShellProcess implements RunHandle {
     readonly pid: number,
     readonly startedAt: Date,
     lifeline: Socket,
-    private readonly exitFile: string,
+    private readonly runDir: string,
     pending: Buffer = Buffer.alloc(0),
   ) {
     this.status = pending.toString();
@@ -63,13 +64,15 @@ export class ShellProcess implements RunHandle {
     // Whatever is left of the group is an orphan of a dead appliance: never leave it behind.
     signalGroup(this.pid, 'SIGKILL');
     clearTimeout(this.killTimer);
+    // This run is accounted for; the next agent must not find its record and report it again.
+    rmSync(join(this.runDir, 'pid'), { force: true });
     return reason;
   }
 
   /** The shim writes `exit` before the lifeline; when the lifeline line got lost, the file stays. */
   private statusFromFile(): ExitReason | undefined {
     try {
-      return parseStatusLine(readFileSync(this.exitFile, 'utf8'));
+      return parseStatusLine(readFileSync(join(this.runDir, 'exit'), 'utf8'));
     } catch {
       return undefined;
     }

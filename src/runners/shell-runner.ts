@@ -13,7 +13,7 @@ import type { ApplianceDefinition } from '../appliance/model.js';
 import type { OutputStream } from '../logs/log-line.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import { makeFifos, openAppendEnd, openPersistentReader, probeWriter } from './fifo.js';
-import { processStartTime } from './process-group.js';
+import { processStartDate, processStartTime } from './process-group.js';
 import type { AdoptResult, RunHandle, Runner } from './runner.js';
 import { ShellProcess } from './shell-process.js';
 import { parsePidRecord, parseStatusLine, SHIM_SCRIPT } from './shell-shim.js';
@@ -118,7 +118,7 @@ export class ShellRunner implements Runner {
         lifeline.destroy();
         return new FailedSpawn(child.then((result) => result.shortMessage ?? 'spawn failed'));
       }
-      return new ShellProcess(child.pid, new Date(), lifeline, join(dir, 'exit'));
+      return new ShellProcess(child.pid, new Date(), lifeline, dir);
     } catch (error) {
       closeSync(lifeRead);
       return new FailedSpawn(Promise.resolve((error as Error).message));
@@ -146,7 +146,7 @@ export class ShellRunner implements Runner {
       lifeline.destroy();
       return { kind: 'absent' };
     }
-    return { kind: 'running', handle: new ShellProcess(record.pid, new Date(), lifeline, join(dir, 'exit'), probe.pending) };
+    return { kind: 'running', handle: new ShellProcess(record.pid, processStartDate(record.startTime), lifeline, dir, probe.pending) };
   }
 
   private async waitForPidRecord(path: string): Promise<{ pid: number; startTime: string } | undefined> {
