@@ -88,10 +88,9 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     const { res, req } = request;
     // Subscribe before reading the file, so no line falls between the two; lines that made it
     // into both are written once.
-    const queued: string[] = [];
-    let live: ((line: string) => void) | undefined;
+    let queued: string[] | undefined = [];
     const unsubscribe = follows(request)
-      ? appliance.capture.subscribe((line) => (live ? live(line) : queued.push(line)))
+      ? appliance.capture.subscribe((line) => (queued ? queued.push(line) : res.write(`${line}\n`)))
       : undefined;
     const lines = await readLastLines(join(ctx.logDir, 'appliances', `${appliance.name}.log`), tail, ctx.maxLogFiles);
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
@@ -102,7 +101,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     }
     const seen = new Set(lines);
     for (const line of queued) if (!seen.has(line)) res.write(`${line}\n`);
-    live = (line) => res.write(`${line}\n`);
+    queued = undefined;
     req.socket.on('close', unsubscribe);
     return STREAMED;
   });

@@ -4,10 +4,16 @@
  * line short; the reader skips a line that does not parse. The file is rotated once it passes
  * a size bound, keeping one previous file.
  */
-import { closeSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventRecord } from '../api/wire.js';
 import { readLastLines } from '../logs/log-tail.js';
+
+function endsWithNewline(fd: number, size: number): boolean {
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] === 0x0a;
+}
 
 export type EventListener = (record: EventRecord) => void;
 
@@ -24,8 +30,10 @@ export class EventLog {
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'events.log');
-    this.fd = openSync(this.path, 'a', 0o600);
+    this.fd = openSync(this.path, 'a+', 0o600);
     this.size = statSync(this.path).size;
+    // A kill -9 mid-write leaves a line without its newline; start ours on a line of its own.
+    if (this.size > 0 && !endsWithNewline(this.fd, this.size)) this.size += writeSync(this.fd, '\n');
   }
 
   /** Loads the most recent records of earlier runs so `spew events` shows history at once. */

@@ -1,0 +1,79 @@
+import { createServer, request, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HttpRouter } from '../../src/agent/http-router.js';
+import { bodyObject, field } from '../../src/agent/request-body.js';
+import { SpewError } from '../../src/common/errors.js';
+
+function call(socketPath: string, method: string, path: string, body?: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('HttpRouter', () => {
+  let dir: string;
+  let server: Server;
+  let socket: string;
+  const internal: unknown[] = [];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'spew-router-'));
+    socket = join(dir, 's.sock');
+    const router = new HttpRouter((err) => internal.push(err));
+    router.add('GET', '/v1/things/:id', async ({ params }) => ({ id: params[0] }));
+    router.add('POST', '/v1/things', async ({ body }) => ({ name: field(bodyObject(body), 'name', 'string') }));
+    router.add('GET', '/v1/missing', async () => {
+      throw new SpewError('APPLIANCE_NOT_FOUND', 'no appliance named "x"');
+    });
+    router.add('GET', '/v1/bug', async () => {
+      throw new TypeError('boom');
+    });
+    server = createServer((req, res) => void router.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+    internal.length = 0;
+  });
+
+  it('routes by method and path, decoding path parameters', async () => {
+    expect(await call(socket, 'GET', '/v1/things/a%20b')).toEqual({ status: 200, json: { id: 'a b' } });
+  });
+
+  it('answers an unknown path and a wrong method with ROUTE_NOT_FOUND', async () => {
+    expect(await call(socket, 'GET', '/v1/nothing')).toMatchObject({ status: 404, json: { error: { code: 'ROUTE_NOT_FOUND' } } });
+    const wrong = await call(socket, 'DELETE', '/v1/things/a');
+    expect(wrong).toMatchObject({ status: 404, json: { error: { code: 'ROUTE_NOT_FOUND', message: 'DELETE is not allowed on /v1/things/a' } } });
+  });
+
+  it('refuses a body that is not JSON, and names a missing or mistyped field', async () => {
+    expect(await call(socket, 'POST', '/v1/things', '{nope')).toMatchObject({ status: 400, json: { error: { code: 'INVALID_REQUEST' } } });
+    expect(await call(socket, 'POST', '/v1/things', '{}')).toMatchObject({ json: { error: { message: 'name: required' } } });
+    expect(await call(socket, 'POST', '/v1/things', '{"name":3}')).toMatchObject({ json: { error: { message: 'name: expected string, got number' } } });
+    expect(await call(socket, 'POST', '/v1/things', '[1]')).toMatchObject({ json: { error: { message: 'request body: expected a JSON object, got array' } } });
+  });
+
+  it('turns a domain error into its status and code', async () => {
+    expect(await call(socket, 'GET', '/v1/missing')).toEqual({
+      status: 404,
+      json: { error: { code: 'APPLIANCE_NOT_FOUND', message: 'no appliance named "x"' } },
+    });
+  });
+
+  it('answers a bug with INTERNAL and reports it, and keeps serving', async () => {
+    expect(await call(socket, 'GET', '/v1/bug')).toMatchObject({ status: 500, json: { error: { code: 'INTERNAL', message: 'boom' } } });
+    expect(internal).toHaveLength(1);
+    expect((await call(socket, 'GET', '/v1/things/b')).status).toBe(200);
+  });
+});
