@@ -77,7 +77,7 @@ export class Agent {
     const exitWork = async (how: Exit): Promise<void> => {
       server.close();
       if (how === 'stop') await manager.stopAll();
-      else await manager.handOff();
+      await manager.handOff();
       events.close();
       unlinkQuietly(config.socket);
       lock.release();

@@ -187,7 +187,8 @@ export class Manager {
     });
     if (prune) {
       for (const appliance of this.byRef.values()) {
-        if (named.has(appliance.name)) continue;
+        // Appliances made through the API were never in a file, so no file can retire them.
+        if (named.has(appliance.name) || appliance.definition.file === undefined) continue;
         plan.push({ entry: { name: appliance.name, ref: appliance.ref, action: 'remove', file: appliance.definition.file ?? null } });
       }
     }
@@ -234,7 +235,10 @@ export class Manager {
     await this.store.save();
   }
 
-  /** Leaves every appliance running for the next agent to adopt. */
+  /**
+   * Lets go of every appliance without touching its process: what still runs is left for the
+   * next agent to adopt. The last step of any exit, after `stopAll` or instead of it.
+   */
   async handOff(): Promise<void> {
     this.opts.runner.detach();
     await this.store.save();

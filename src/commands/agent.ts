@@ -39,6 +39,8 @@ export class Agent extends Command {
       const agent = new SpewAgent({ config, foreground: target === 'console', version: this.config.version });
       await agent.start();
       await agent.done;
+      // Every handle the agent owned is closed; nothing else may keep the process from exiting 0.
+      process.exit(0);
     } catch (err) {
       if (err instanceof SpewError) this.error(err.message, { exit: 1 });
       throw err;
