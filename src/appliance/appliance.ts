@@ -161,7 +161,9 @@ export class Appliance {
     this.lastExit = describeExit(reason);
     this.capture.end('out');
     this.capture.end('err');
-    this.dispatch(reason.kind === 'exit' && reason.code === 0 ? { kind: 'stop' } : { kind: 'crash', reason });
+    // Whatever the status, an exit that spew asked for is a stop, never a crash.
+    const normal = this.state === 'stopping' || (reason.kind === 'exit' && reason.code === 0);
+    this.dispatch(normal ? { kind: 'stop' } : { kind: 'crash', reason });
   }
 }
 

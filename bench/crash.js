@@ -1,0 +1,247 @@
+// Figure 1: crash-to-running latency.
+//
+// The appliance (restart = "always", an argv command: no extra shell) is a tiny C program that,
+// as the first thing it does, reads CLOCK_REALTIME and appends "NS PID" to a file, then pause()s.
+// The bench finds it as the only child of the shim (/proc/SHIM/task/SHIM/children), reads the
+// clock just before it sends SIGKILL, and waits for the next line: latency = start - kill.
+//
+// Clocks: the bench reads CLOCK_MONOTONIC (process.hrtime.bigint(), which is libuv's
+// clock_gettime(CLOCK_MONOTONIC)) plus the REALTIME-MONOTONIC offset that the same C program
+// measures (best of 20 bracketed reads), so both ends use the very same clock to well under a
+// microsecond. Without cc the fallback child is `date +%s%N` under /bin/sh, and the offset comes
+// from watching Date.now() tick (about a microsecond of error; the shell costs far more).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import {
+  REPO, TAG_VAR, alive, fmt, makeTemp, median, newTag, nowMs, percentile, sleep, startAgent, stopAgent,
+  waitForAgent, writeInstance,
+} from './lib.js';
+
+const CRASHES = 50;
+const WARMUP = 5;
+const BASELINE_RUNS = 30;
+/** Pause between one restart and the next kill, so each crash meets an idle agent. */
+const SETTLE_MS = 50;
+
+const STAMP_C = String.raw`
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long ns(clockid_t clock) {
+  struct timespec t;
+  clock_gettime(clock, &t);
+  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  long long start = ns(CLOCK_REALTIME);
+  if (argc < 2) return 2;
+  if (strcmp(argv[1], "--offset") == 0) {
+    long long best = -1, offset = 0;
+    for (int i = 0; i < 20; i++) {
+      long long a = ns(CLOCK_REALTIME), m = ns(CLOCK_MONOTONIC), b = ns(CLOCK_REALTIME);
+      if (best < 0 || b - a < best) { best = b - a; offset = a + (b - a) / 2 - m; }
+    }
+    printf("%lld\n", offset);
+    return 0;
+  }
+  char line[64];
+  int n = snprintf(line, sizeof line, "%lld %d\n", start, (int)getpid());
+  int fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd < 0) return 111;
+  if (write(fd, line, n) != n) return 112;
+  close(fd);
+  for (;;) pause();
+}
+`;
+
+/** Builds the child; answers how to run it and how the clock offset was found. */
+function prepareChild(dir) {
+  const source = join(dir, 'stamp.c');
+  const binary = join(dir, 'stamp');
+  writeFileSync(source, STAMP_C);
+  const cc = spawnSync('cc', ['-O2', '-o', binary, source], { encoding: 'utf8' });
+  if (cc.status === 0 && existsSync(binary)) {
+    const offset = spawnSync(binary, ['--offset'], { encoding: 'utf8' });
+    if (offset.status === 0) {
+      return {
+        kind: 'cc',
+        argv: (file) => [binary, file],
+        offsetNs: BigInt(offset.stdout.trim()),
+        describe: 'C program built with cc (clock_gettime(CLOCK_REALTIME); append "NS PID"; pause())',
+        clock: 'hrtime (CLOCK_MONOTONIC) + REALTIME-MONOTONIC offset measured by the C program',
+      };
+    }
+  }
+  // `$$` is the shell's pid, which `exec` hands on to sleep: the line names the process to kill.
+  return {
+    kind: 'sh',
+    argv: (file) => ['/bin/sh', '-c', 'echo "$(date +%s%N) $$" >>"$0"; exec sleep 100000', file],
+    offsetNs: offsetFromDateTick(),
+    describe: `FALLBACK (cc unavailable: ${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}): sh -c 'date +%s%N >> FILE; exec sleep'`,
+    clock: 'hrtime (CLOCK_MONOTONIC) + offset to Date.now() taken at a millisecond tick',
+  };
+}
+
+/** REALTIME - MONOTONIC in ns, from the moment Date.now() moves to the next millisecond. */
+function offsetFromDateTick() {
+  let best;
+  for (let i = 0; i < 5; i++) {
+    const first = Date.now();
+    let now;
+    do now = Date.now(); while (now === first);
+    const mono = process.hrtime.bigint();
+    const offset = BigInt(now) * 1_000_000n - mono;
+    if (best === undefined || offset > best) best = offset;
+  }
+  return best;
+}
+
+function readLines(file) {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((line) => line !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** Polls the stamp file every millisecond until it has more than `count` lines. */
+async function nextLine(file, count, timeoutMs = 10_000) {
+  const deadline = nowMs() + timeoutMs;
+  for (;;) {
+    const lines = readLines(file);
+    if (lines.length > count) {
+      const [ns, pid] = lines[count].split(' ');
+      return { ns: BigInt(ns), pid: Number(pid), count: lines.length };
+    }
+    if (nowMs() > deadline) throw new Error(`no start line ${count + 1} in ${file} within ${timeoutMs} ms`);
+    await sleep(1);
+  }
+}
+
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const toMs = (ns) => Number(ns) / 1e6;
+
+async function measureAgent(child, dir, log) {
+  const file = join(dir, 'starts');
+  const argv = child.argv(file);
+  const instance = writeInstance(dir, {
+    appliances: `[crashy]\ncommand = ${JSON.stringify(argv)}\nrestart = "always"\n`,
+  });
+  const agent = startAgent(instance, { label: 'crash' });
+  const latencies = [];
+  try {
+    const client = await waitForAgent(agent);
+    let seen = (await nextLine(file, 0)).count;
+    let shim = 0;
+    for (let i = 0; i < WARMUP + CRASHES; i++) {
+      const last = readLines(file)[seen - 1].split(' ');
+      const appPid = Number(last[1]);
+      // Wait for the agent to report the run that wrote the last line, and find the appliance
+      // as the issue has it: the one child of the shim.
+      const deadline = nowMs() + 10_000;
+      let target;
+      for (;;) {
+        const [status] = await client.status(['crashy']);
+        if (status.state === 'running' && status.pid && status.pid !== shim) {
+          const kids = childrenOf(status.pid);
+          if (kids.length === 1 && kids[0] === appPid) {
+            shim = status.pid;
+            target = kids[0];
+            break;
+          }
+        }
+        if (nowMs() > deadline) throw new Error(`crash ${i}: appliance not back to running (${status.state}, pid ${status.pid})`);
+        await sleep(5);
+      }
+      await sleep(SETTLE_MS);
+      const killedAt = process.hrtime.bigint() + child.offsetNs;
+      process.kill(target, 'SIGKILL');
+      const next = await nextLine(file, seen);
+      seen = next.count;
+      if (i >= WARMUP) latencies.push(toMs(next.ns - killedAt));
+    }
+    const [status] = await client.status(['crashy']);
+    log(`  agent: ${WARMUP} warm-up + ${CRASHES} measured crashes; appliance now ${status.state}, ${status.restarts} restarts`);
+  } finally {
+    await stopAgent(agent);
+  }
+  return latencies;
+}
+
+/** Starts the program (or the shim running it) straight from Node, the same way each time. */
+async function measureBaseline(child, dir, how) {
+  const file = join(dir, `baseline-${how}`);
+  const shimScript = how === 'spawn' ? undefined : (await import(join(REPO, 'dist', 'runners', 'shell-shim.js'))).SHIM_SCRIPT;
+  const env = { ...process.env, [TAG_VAR]: newTag(`baseline-${how}`) };
+  const latencies = [];
+  const runDir = makeTemp('shim');
+  for (let i = 0; i < WARMUP + BASELINE_RUNS; i++) {
+    const argv = child.argv(file);
+    const startedAt = process.hrtime.bigint() + child.offsetNs;
+    let proc;
+    if (how === 'spawn') {
+      proc = spawn(argv[0], argv.slice(1), { stdio: 'ignore', env });
+    } else if (how === 'shim') {
+      proc = spawn('/bin/sh', ['-c', shimScript, 'spew-shim:bench', runDir, ...argv], { detached: true, stdio: 'ignore', env });
+    } else {
+      // What the shell runner does: execa with the same options (no FIFOs here).
+      proc = execa('/bin/sh', ['-c', shimScript, 'spew-shim:bench', runDir, ...argv], {
+        detached: true, cleanup: false, buffer: false, reject: false, stdio: 'ignore', env,
+      });
+    }
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    const next = await nextLine(file, i);
+    if (i >= WARMUP) latencies.push(toMs(next.ns - startedAt));
+    try {
+      process.kill(how === 'spawn' ? proc.pid : -proc.pid, 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+    if (alive(next.pid)) process.kill(next.pid, 'SIGKILL');
+    await exited;
+    if (how !== 'spawn') await Promise.resolve(proc).catch(() => undefined);
+  }
+  return latencies;
+}
+
+export async function runCrash(log) {
+  const dir = makeTemp('crash');
+  const child = prepareChild(dir);
+  log(`  child: ${child.describe}`);
+  log(`  clock: ${child.clock}`);
+  const started = nowMs();
+  const latencies = await measureAgent(child, dir, log);
+  const baselines = {};
+  for (const how of ['spawn', 'shim', 'execa']) baselines[how] = await measureBaseline(child, dir, how);
+  const row = (name, values) =>
+    `  ${name.padEnd(46)} p50 ${fmt(median(values), 2).padStart(7)} ms  p90 ${fmt(percentile(values, 90), 2).padStart(7)} ms  min ${fmt(Math.min(...values), 2).padStart(7)}  max ${fmt(Math.max(...values), 2).padStart(7)}  (n=${values.length})`;
+  log(row('spew: SIGKILL -> next start (agent restart)', latencies));
+  log(row('baseline: Node spawn(program)', baselines.spawn));
+  log(row('baseline: Node spawn(/bin/sh shim -> program)', baselines.shim));
+  log(row('baseline: execa(/bin/sh shim -> program)', baselines.execa));
+  log(`  (${fmt((nowMs() - started) / 1000)} s)`);
+  return {
+    child: child.kind,
+    p50: median(latencies),
+    p90: percentile(latencies, 90),
+    baseline: {
+      spawn: median(baselines.spawn),
+      shim: median(baselines.shim),
+      execa: median(baselines.execa),
+    },
+  };
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// `npm run bench [-- PART...]`: spew's performance figures next to their targets.
+//
+//   node bench/run.js                  every part: crash up idle status stop apply
+//   node bench/run.js crash            one part (or several, in any order)
+//   node bench/run.js --no-build idle  skip `npm run build` (dist/ must be current)
+//
+// Prints figures only; it never fails on a missed target (exit 1 only if the bench itself
+// breaks). Every agent and appliance it starts runs in temp dirs and is ended by PID.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { runCrash } from './crash.js';
+import { FLEET, bootFleet, dropFleet, measureApply, measureIdle, measureStatus, measureStop } from './fleet.js';
+import { REPO, cleanupEverything, fmt, installCleanupHandlers, nowMs } from './lib.js';
+
+const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply'];
+const FLEET_PARTS = new Set(['up', 'idle', 'status', 'stop']);
+const log = (line = '') => console.log(line);
+
+function parseArgs(argv) {
+  const build = !argv.includes('--no-build') && process.env.BENCH_NO_BUILD !== '1';
+  const named = argv.filter((a) => !a.startsWith('--'));
+  const unknown = named.filter((a) => !PARTS.includes(a) && a !== 'all');
+  if (unknown.length > 0 || argv.includes('--help')) {
+    console.error(`usage: node bench/run.js [--no-build] [all | ${PARTS.join(' | ')} ...]`);
+    process.exit(unknown.length > 0 ? 2 : 0);
+  }
+  const parts = named.length === 0 || named.includes('all') ? PARTS : PARTS.filter((p) => named.includes(p));
+  return { build, parts: new Set(parts) };
+}
+
+function build() {
+  const start = nowMs();
+  const result = spawnSync('npm', ['run', 'build'], { cwd: REPO, encoding: 'utf8' });
+  if (result.status === 0) {
+    log(`build: npm run build ok (${fmt((nowMs() - start) / 1000)} s)`);
+    return;
+  }
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}`.trim();
+  if (!existsSync(join(REPO, 'dist', 'client', 'api-client.js'))) {
+    console.error(`bench: npm run build failed and there is no dist/ to fall back on:\n${output}`);
+    process.exit(1);
+  }
+  log('build: npm run build FAILED; measuring the dist/ already there. Build output:');
+  log(output.split('\n').map((l) => `  | ${l}`).join('\n'));
+}
+
+function git(args) {
+  const result = spawnSync('git', args, { cwd: REPO, encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+function machineFacts() {
+  const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version;
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  const dirty = git(['status', '--porcelain', '--', 'src'])?.length ? ' (src/ has uncommitted changes)' : '';
+  const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  log('spew benchmarks');
+  log(`  spew ${version}, git ${head ?? 'n/a'}${dirty}`);
+  log(`  node ${process.version}, linux ${release()}`);
+  log(`  nproc ${availableParallelism()} (${cpu}), RAM ${fmt(totalmem() / 2 ** 30)} GiB`);
+  log(`  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+const results = {};
+
+async function part(name, fn) {
+  log();
+  log(`== ${name}`);
+  const start = nowMs();
+  try {
+    const value = await fn();
+    log(`  [${name}: ${fmt((nowMs() - start) / 1000)} s]`);
+    return value;
+  } catch (err) {
+    log(`  ERROR: ${err.stack ?? err.message}`);
+    results[`${name}-error`] = err.message;
+    return undefined;
+  }
+}
+
+function table(parts) {
+  const rows = [];
+  const add = (figure, value, unit, digits, target, peers, ok) =>
+    rows.push([figure, Number.isFinite(value) ? `${fmt(value, digits)} ${unit}` : 'n/a', target, peers, Number.isFinite(value) ? (ok(value) ? 'meets' : 'MISSES') : '-']);
+  const info = (figure, value, unit, digits, note = '') =>
+    rows.push([figure, Number.isFinite(value) ? `${fmt(value, digits)} ${unit}` : 'n/a', note, '', '']);
+  const c = results.crash;
+  if (parts.has('crash')) {
+    add(`1. crash -> running, p50 (${c?.child ?? '?'} child)`, c?.p50, 'ms', 2, '<= 3 ms', 'PM2 5.7, runit 1.5, supervisord 1026', (v) => v <= 3);
+    info('   crash -> running, p90', c?.p90, 'ms', 2);
+    info('   baseline: bare Node spawn + exec, p50', c?.baseline.spawn, 'ms', 2, '(same machine)', 'issue: 0.7');
+    info('   baseline: Node spawn of shim + exec, p50', c?.baseline.shim, 'ms', 2, '(same machine)');
+    info('   baseline: execa of shim + exec, p50', c?.baseline.execa, 'ms', 2, '(same machine)');
+  }
+  const up = results.up;
+  if (parts.has('up')) {
+    add(`2. bring ${FLEET} up (spawn -> API all running)`, up?.allRunningMs / 1000, 's', 2, '<= 3 s', 's6 4.8, runit 6.5, PM2 7.9, supervisord 15.3', (v) => v <= 3);
+    info('   agent log "up" after spawn', up?.logUpMs / 1000, 's', 2);
+  }
+  if (parts.has('apply')) {
+    info(`   spew apply ${FLEET} new: CLI returned`, results.apply?.cliMs / 1000, 's', 2, '(extra)');
+    info(`   spew apply ${FLEET} new: all running`, results.apply?.allRunningMs / 1000, 's', 2, '(extra)');
+  }
+  const idle = results.idle;
+  if (parts.has('idle')) {
+    add(`3. agent RSS, idle, ${FLEET} running`, idle?.rssMb, 'MB', 1, '<= 100 MB', 'PM2 140, supervisord 46', (v) => v <= 100);
+    add('3. agent CPU over 30 s idle', idle?.cpuPct, '% core', 2, '< 0.5 %', 'PM2 1.2, supervisord 0.6', (v) => v < 0.5);
+  }
+  const stop = results.stop;
+  if (parts.has('stop')) {
+    add(`4. stop all ${FLEET} (SIGTERM -> agent + all gone)`, stop?.totalMs / 1000, 's', 2, '<= 3 s', 's6 4.6, supervisord 6.4, runit 7.5, PM2 22', (v) => v <= 3);
+    info('   processes left after stop', stop?.leftover, '', 0, 'should be 0');
+  }
+  const st = results.status;
+  if (parts.has('status')) {
+    add(`5. spew status, ${FLEET} listed, median`, st?.median, 'ms', 0, '<= 250 ms', 'PM2 471, supervisorctl 1684', (v) => v <= 250);
+    info('   spew status, p90', st?.p90, 'ms', 0);
+    info('   spew --version, median', st?.versionMedian, 'ms', 0);
+    info('   node -e 0, median', st?.nodeMedian, 'ms', 0, '(Node floor)');
+  }
+  const header = ['Figure', 'Result', 'Target', 'Peers', 'vs target'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ').trimEnd();
+  log();
+  log('== summary');
+  log(line(header));
+  log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) log(line(row));
+}
+
+async function main() {
+  const { build: doBuild, parts } = parseArgs(process.argv.slice(2));
+  installCleanupHandlers();
+  const started = nowMs();
+  machineFacts();
+  if (doBuild) build();
+
+  if (parts.has('crash')) results.crash = await part('1. crash-to-running latency', () => runCrash(log));
+
+  if ([...FLEET_PARTS].some((p) => parts.has(p))) {
+    const fleet = await part(`2. bring ${FLEET} sleep appliances up (first boot)`, async () => {
+      const booted = await bootFleet(log);
+      results.up = booted.figures;
+      return booted;
+    });
+    if (fleet) {
+      if (parts.has('idle')) results.idle = await part(`3. agent idle cost, ${FLEET} running`, () => measureIdle(fleet, log));
+      if (parts.has('status')) results.status = await part(`5. spew status listing ${FLEET}`, () => measureStatus(fleet, log));
+      if (parts.has('stop')) results.stop = await part(`4. stop all ${FLEET} (SIGTERM to the agent)`, () => measureStop(fleet, log));
+      else await dropFleet(fleet, log);
+    }
+  }
+
+  if (parts.has('apply')) results.apply = await part(`extra: spew apply of ${FLEET} on a running empty agent`, () => measureApply(log));
+
+  table(parts);
+  log();
+  log(`load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}; bench took ${fmt((nowMs() - started) / 1000)} s`);
+  const killed = cleanupEverything();
+  if (killed) log(`cleanup: killed ${killed} leftover process(es)`);
+  const errors = Object.keys(results).filter((k) => k.endsWith('-error'));
+  if (errors.length > 0) process.exitCode = 1;
+}
+
+await main();
