@@ -15,13 +15,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import {
-  REPO, TAG_VAR, alive, fmt, makeTemp, median, newTag, nowMs, percentile, sleep, startAgent, stopAgent,
+  REPO, TAG_VAR, fmt, makeTemp, median, newTag, nowMs, percentile, sleep, startAgent, stopAgent,
   waitForAgent, writeInstance,
 } from './lib.js';
 
 const CRASHES = 50;
 const WARMUP = 5;
 const BASELINE_RUNS = 30;
+const TRACED_CRASHES = 30;
 /** Pause between one restart and the next kill, so each crash meets an idle agent. */
 const SETTLE_MS = 50;
 
@@ -135,19 +136,32 @@ function childrenOf(pid) {
 
 const toMs = (ns) => Number(ns) / 1e6;
 
-async function measureAgent(child, dir, log) {
+/**
+ * Crashes the appliance `crashes` times (after WARMUP uncounted ones). With `trace`, the agent
+ * runs with bench/spawn-trace.js and each crash is also split at the agent's spawn() call.
+ */
+async function measureAgent(child, log, { crashes, trace = false }) {
+  const dir = makeTemp(trace ? 'crash-trace' : 'crash');
   const file = join(dir, 'starts');
+  const traceFile = join(dir, 'spawns');
   const argv = child.argv(file);
   const instance = writeInstance(dir, {
     appliances: `[crashy]\ncommand = ${JSON.stringify(argv)}\nrestart = "always"\n`,
   });
-  const agent = startAgent(instance, { label: 'crash' });
+  const agent = startAgent(instance, trace
+    ? {
+        label: 'crash-trace',
+        nodeArgs: ['--import', join(REPO, 'bench', 'spawn-trace.js')],
+        env: { SPEW_BENCH_TRACE_FILE: traceFile, SPEW_BENCH_OFFSET_NS: String(child.offsetNs) },
+      }
+    : { label: 'crash' });
   const latencies = [];
+  const segments = { seen: [], react: [], spawn: [], shim: [] };
   try {
     const client = await waitForAgent(agent);
     let seen = (await nextLine(file, 0)).count;
     let shim = 0;
-    for (let i = 0; i < WARMUP + CRASHES; i++) {
+    for (let i = 0; i < WARMUP + crashes; i++) {
       const last = readLines(file)[seen - 1].split(' ');
       const appPid = Number(last[1]);
       // Wait for the agent to report the run that wrote the last line, and find the appliance
@@ -172,14 +186,30 @@ async function measureAgent(child, dir, log) {
       process.kill(target, 'SIGKILL');
       const next = await nextLine(file, seen);
       seen = next.count;
-      if (i >= WARMUP) latencies.push(toMs(next.ns - killedAt));
+      if (i < WARMUP) continue;
+      latencies.push(toMs(next.ns - killedAt));
+      if (trace) {
+        // Trace lines since the kill: the first rmSync (the agent saw the shim go), then the
+        // spawn() that started this run (its line is written before the program can start).
+        const events = readLines(traceFile).map((line) => line.split(' '))
+          .filter(([, at]) => BigInt(at) >= killedAt);
+        const rm = events.find(([kind]) => kind === 'rmSync');
+        const spawned = events.find(([kind]) => kind === 'spawn');
+        if (rm && spawned) {
+          const [seen, enter, back] = [rm[1], spawned[1], spawned[2]].map(BigInt);
+          segments.seen.push(toMs(seen - killedAt));
+          segments.react.push(toMs(enter - seen));
+          segments.spawn.push(toMs(back - enter));
+          segments.shim.push(toMs(next.ns - back));
+        }
+      }
     }
     const [status] = await client.status(['crashy']);
-    log(`  agent: ${WARMUP} warm-up + ${CRASHES} measured crashes; appliance now ${status.state}, ${status.restarts} restarts`);
+    if (!trace) log(`  agent: ${WARMUP} warm-up + ${crashes} measured crashes; appliance now ${status.state}, ${status.restarts} restarts`);
   } finally {
     await stopAgent(agent);
   }
-  return latencies;
+  return { latencies, segments };
 }
 
 /** Starts the program (or the shim running it) straight from Node, the same way each time. */
@@ -195,6 +225,9 @@ async function measureBaseline(child, dir, how) {
     let proc;
     if (how === 'spawn') {
       proc = spawn(argv[0], argv.slice(1), { stdio: 'ignore', env });
+    } else if (how === 'sh') {
+      // A shell that forks the program and waits for it, without the shim's own work.
+      proc = spawn('/bin/sh', ['-c', '"$@"; exit $?', 'sh', ...argv], { detached: true, stdio: 'ignore', env });
     } else if (how === 'shim') {
       proc = spawn('/bin/sh', ['-c', shimScript, 'spew-shim:bench', runDir, ...argv], { detached: true, stdio: 'ignore', env });
     } else {
@@ -206,12 +239,13 @@ async function measureBaseline(child, dir, how) {
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     const next = await nextLine(file, i);
     if (i >= WARMUP) latencies.push(toMs(next.ns - startedAt));
-    try {
-      process.kill(how === 'spawn' ? proc.pid : -proc.pid, 'SIGKILL');
-    } catch {
-      // Gone.
+    for (const target of [how === 'spawn' ? proc.pid : -proc.pid, next.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
     }
-    if (alive(next.pid)) process.kill(next.pid, 'SIGKILL');
     await exited;
     if (how !== 'spawn') await Promise.resolve(proc).catch(() => undefined);
   }
@@ -219,27 +253,38 @@ async function measureBaseline(child, dir, how) {
 }
 
 export async function runCrash(log) {
-  const dir = makeTemp('crash');
+  const dir = makeTemp('crash-child');
   const child = prepareChild(dir);
   log(`  child: ${child.describe}`);
   log(`  clock: ${child.clock}`);
   const started = nowMs();
-  const latencies = await measureAgent(child, dir, log);
+  const { latencies } = await measureAgent(child, log, { crashes: CRASHES });
   const baselines = {};
-  for (const how of ['spawn', 'shim', 'execa']) baselines[how] = await measureBaseline(child, dir, how);
+  for (const how of ['spawn', 'sh', 'shim', 'execa']) baselines[how] = await measureBaseline(child, dir, how);
+  const { latencies: traced, segments } = await measureAgent(child, log, { crashes: TRACED_CRASHES, trace: true });
   const row = (name, values) =>
-    `  ${name.padEnd(46)} p50 ${fmt(median(values), 2).padStart(7)} ms  p90 ${fmt(percentile(values, 90), 2).padStart(7)} ms  min ${fmt(Math.min(...values), 2).padStart(7)}  max ${fmt(Math.max(...values), 2).padStart(7)}  (n=${values.length})`;
+    `  ${name.padEnd(50)} p50 ${fmt(median(values), 2).padStart(7)} ms  p90 ${fmt(percentile(values, 90), 2).padStart(7)} ms  min ${fmt(Math.min(...values), 2).padStart(7)}  max ${fmt(Math.max(...values), 2).padStart(7)}  (n=${values.length})`;
   log(row('spew: SIGKILL -> next start (agent restart)', latencies));
   log(row('baseline: Node spawn(program)', baselines.spawn));
+  log(row("baseline: Node spawn(/bin/sh -c '\"$@\"' -> program)", baselines.sh));
   log(row('baseline: Node spawn(/bin/sh shim -> program)', baselines.shim));
   log(row('baseline: execa(/bin/sh shim -> program)', baselines.execa));
+  log('  where a restart goes (separate agent with bench/spawn-trace.js, which times its spawn() calls):');
+  log(row('  SIGKILL -> next start, this agent', traced));
+  log(row('  a. SIGKILL -> agent has seen the shim end', segments.seen));
+  log(row('  b. -> agent calls spawn() (bookkeeping, execa)', segments.react));
+  log(row('  c. spawn() itself (fork + exec /bin/sh; blocks)', segments.spawn));
+  log(row('  d. spawn() returned -> program starts (shim)', segments.shim));
+  log('    (a ends at the first fs.rmSync after the kill: ShellProcess.settle dropping the pid record)');
   log(`  (${fmt((nowMs() - started) / 1000)} s)`);
   return {
     child: child.kind,
     p50: median(latencies),
     p90: percentile(latencies, 90),
+    segments: Object.fromEntries(Object.entries(segments).map(([k, v]) => [k, median(v)])),
     baseline: {
       spawn: median(baselines.spawn),
+      sh: median(baselines.sh),
       shim: median(baselines.shim),
       execa: median(baselines.execa),
     },

@@ -165,18 +165,26 @@ export function writeInstance(dir, { appliances, stopTimeout = '5s' } = {}) {
 }
 
 /**
+ * Extra Node flags for every agent the bench starts, from BENCH_AGENT_NODE_ARGS (space-separated),
+ * e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where an agent spends its time.
+ */
+function agentNodeArgs() {
+  return (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
+/**
  * Starts `spew agent` on an instance config, in its own process group, tagged. Answers the child,
  * its exit promise, and when (performance.now() and Date.now()) it was spawned.
  */
-export function startAgent(instance, { label = 'agent', nodeArgs = [] } = {}) {
+export function startAgent(instance, { label = 'agent', nodeArgs = [], env = {} } = {}) {
   const tag = newTag(label);
   const spawnedWall = Date.now();
   const spawnedAt = nowMs();
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--config', instance.config, '--log-target', 'file'], {
+  const child = spawn(process.execPath, [...agentNodeArgs(), ...nodeArgs, CLI, 'agent', '--config', instance.config, '--log-target', 'file'], {
     cwd: dirname(instance.config),
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, [TAG_VAR]: tag, NO_COLOR: '1' },
+    env: { ...process.env, ...env, [TAG_VAR]: tag, NO_COLOR: '1' },
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -201,7 +209,7 @@ export async function waitForAgent(agent, timeoutMs = 60_000) {
       await client.agent();
       return client;
     } catch (err) {
-      if (nowMs() > deadline) throw new Error(`agent did not answer within ${timeoutMs} ms: ${err.message}`);
+      if (nowMs() > deadline) throw new Error(`agent did not answer within ${timeoutMs} ms: ${err.message}`, { cause: err });
       await sleep(20);
     }
   }
@@ -215,7 +223,9 @@ export async function stopAgent(agent, timeoutMs = 30_000) {
     } catch {
       // Already gone.
     }
-    await Promise.race([agent.exited, sleep(timeoutMs)]);
+    let timer;
+    await Promise.race([agent.exited, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
   return killTagged(agent.tag);
 }

@@ -66,13 +66,23 @@ function machineFacts() {
 
 const results = {};
 
+/** Jiffies of all CPUs from /proc/stat: busy (not idle or iowait) and total. */
+function cpuJiffies() {
+  const fields = readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3] - (fields[4] ?? 0), total };
+}
+
 async function part(name, fn) {
   log();
   log(`== ${name}`);
   const start = nowMs();
+  const cpu = cpuJiffies();
   try {
     const value = await fn();
-    log(`  [${name}: ${fmt((nowMs() - start) / 1000)} s]`);
+    const after = cpuJiffies();
+    const busy = ((after.busy - cpu.busy) / (after.total - cpu.total)) * availableParallelism();
+    log(`  [${name}: ${fmt((nowMs() - start) / 1000)} s; machine busy ${fmt(busy, 2)} of ${availableParallelism()} cores (every process, the bench's own included); load average ${loadavg()[0].toFixed(2)}]`);
     return value;
   } catch (err) {
     log(`  ERROR: ${err.stack ?? err.message}`);
@@ -92,6 +102,7 @@ function table(parts) {
     add(`1. crash -> running, p50 (${c?.child ?? '?'} child)`, c?.p50, 'ms', 2, '<= 3 ms', 'PM2 5.7, runit 1.5, supervisord 1026', (v) => v <= 3);
     info('   crash -> running, p90', c?.p90, 'ms', 2);
     info('   baseline: bare Node spawn + exec, p50', c?.baseline.spawn, 'ms', 2, '(same machine)', 'issue: 0.7');
+    info("   baseline: Node spawn of sh -c '\"$@\"' + exec, p50", c?.baseline.sh, 'ms', 2, '(same machine)');
     info('   baseline: Node spawn of shim + exec, p50', c?.baseline.shim, 'ms', 2, '(same machine)');
     info('   baseline: execa of shim + exec, p50', c?.baseline.execa, 'ms', 2, '(same machine)');
   }
@@ -108,6 +119,8 @@ function table(parts) {
   if (parts.has('idle')) {
     add(`3. agent RSS, idle, ${FLEET} running`, idle?.rssMb, 'MB', 1, '<= 100 MB', 'PM2 140, supervisord 46', (v) => v <= 100);
     add('3. agent CPU over 30 s idle', idle?.cpuPct, '% core', 2, '< 0.5 %', 'PM2 1.2, supervisord 0.6', (v) => v < 0.5);
+    info('   the next 30 s: RSS at end', idle?.steady.rssMb, 'MB', 1, '(steady state)');
+    info('   the next 30 s: CPU', idle?.steady.cpuPct, '% core', 2, '(steady state)');
   }
   const stop = results.stop;
   if (parts.has('stop')) {

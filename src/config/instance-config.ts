@@ -30,16 +30,30 @@ export interface InstanceConfig {
   /** Absolute globs of appliance files. */
   include: string[];
   appliance_logs: { max_bytes: number; max_files: number };
+  /** `[supervision]`: limits that hold across every appliance of the instance. */
+  supervision: SupervisionSettings;
+}
+
+export interface SupervisionSettings {
+  /** At most this many restarts (of all appliances together) in any `window_ms`; more wait. */
+  max_restarts: number;
+  window_ms: number;
+  /** A random delay up to this long before each restart, so that restarts do not stampede. */
+  jitter_ms: number;
+  /** How long a start waits for its dependencies to come up before it fails. */
+  depends_timeout_ms: number;
 }
 
 const ROOT_CONFIG_FILE = '/etc/spew/spew.toml';
 const DEFAULT_SOCKET_MODE = 0o660;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const DEFAULT_APPLIANCE_LOGS = { max_bytes: 10 * 1024 ** 2, max_files: 5 };
+const DEFAULT_SUPERVISION: SupervisionSettings = { max_restarts: 20, window_ms: 1_000, jitter_ms: 100, depends_timeout_ms: 60_000 };
 
 /** What a config file may set; paths already resolved. */
-type FileSettings = Partial<Omit<InstanceConfig, 'configFile' | 'appliance_logs'>> & {
+type FileSettings = Partial<Omit<InstanceConfig, 'configFile' | 'appliance_logs' | 'supervision'>> & {
   appliance_logs?: Partial<InstanceConfig['appliance_logs']>;
+  supervision?: Partial<SupervisionSettings>;
 };
 
 /** Root reads the system-wide file; a plain user runs on defaults unless given `--config`. */
@@ -81,7 +95,7 @@ export async function loadInstanceConfig(opts: { file?: string; env: NodeJS.Proc
 }
 
 function withDefaults(env: NodeJS.ProcessEnv, uid: number, configFile: string | null, given: FileSettings): InstanceConfig {
-  const { appliance_logs, ...settings } = given;
+  const { appliance_logs, supervision, ...settings } = given;
   if (uid === 0) {
     return {
       configFile,
@@ -94,6 +108,7 @@ function withDefaults(env: NodeJS.ProcessEnv, uid: number, configFile: string | 
       include: ['/etc/spew/appliances.d/*.toml'],
       ...settings,
       appliance_logs: { ...DEFAULT_APPLIANCE_LOGS, ...appliance_logs },
+      supervision: { ...DEFAULT_SUPERVISION, ...supervision },
     };
   }
   const home = env.HOME ?? os.homedir();
@@ -112,6 +127,7 @@ function withDefaults(env: NodeJS.ProcessEnv, uid: number, configFile: string | 
     ...settings,
     state_dir: stateDir,
     appliance_logs: { ...DEFAULT_APPLIANCE_LOGS, ...appliance_logs },
+    supervision: { ...DEFAULT_SUPERVISION, ...supervision },
   };
 }
 
@@ -169,6 +185,9 @@ function readSettings(raw: Record<string, unknown>, baseDir: string, problemAt: 
       case 'appliance_logs':
         settings.appliance_logs = readApplianceLogs(value, at, problems, problemAt);
         break;
+      case 'supervision':
+        settings.supervision = readSupervision(value, at, problems, problemAt);
+        break;
       default:
         problems.push(problemAt(at, unknownKeyMessage(key, INSTANCE_KEYS)));
     }
@@ -179,7 +198,7 @@ function readSettings(raw: Record<string, unknown>, baseDir: string, problemAt: 
 
 const INSTANCE_KEYS = [
   'socket', 'socket_mode', 'socket_owner', 'socket_group', 'state_dir', 'log_dir', 'log_level',
-  'stop_timeout', 'include', 'appliance_logs',
+  'stop_timeout', 'include', 'appliance_logs', 'supervision',
 ];
 const APPLIANCE_LOGS_KEYS = ['max_size', 'max_files'];
 
@@ -226,6 +245,33 @@ function readApplianceLogs(
   return logs;
 }
 
+const SUPERVISION_KEYS = ['max_restarts', 'window', 'restart_jitter', 'depends_timeout'];
+
+function readSupervision(
+  value: unknown,
+  at: KeyPathParts,
+  problems: ConfigProblem[],
+  problemAt: Problem,
+): Partial<SupervisionSettings> | undefined {
+  if (!isTable(value)) {
+    problems.push(problemAt(at, `expected a table with ${SUPERVISION_KEYS.join(', ')}, got ${describeValue(value)}`));
+    return undefined;
+  }
+  const supervision: Partial<SupervisionSettings> = {};
+  for (const [key, v] of Object.entries(value)) {
+    try {
+      if (key === 'max_restarts') supervision.max_restarts = positiveInteger(v);
+      else if (key === 'window') supervision.window_ms = positiveDuration(v);
+      else if (key === 'restart_jitter') supervision.jitter_ms = duration(v);
+      else if (key === 'depends_timeout') supervision.depends_timeout_ms = positiveDuration(v);
+      else problems.push(problemAt([...at, key], unknownKeyMessage(key, SUPERVISION_KEYS)));
+    } catch (err) {
+      problems.push(problemAt([...at, key], errorMessage(err)));
+    }
+  }
+  return supervision;
+}
+
 function nonEmptyString(value: unknown): string {
   if (typeof value !== 'string') throw new Error(`expected a string, got ${describeValue(value)}`);
   if (value === '') throw new Error('must not be empty');
@@ -258,6 +304,12 @@ function duration(value: unknown): number {
     throw new Error(`expected a duration like "10s" or a number of seconds, got ${describeValue(value)}`);
   }
   return parseDuration(value);
+}
+
+function positiveDuration(value: unknown): number {
+  const ms = duration(value);
+  if (ms <= 0) throw new Error('must be longer than 0');
+  return ms;
 }
 
 function byteSize(value: unknown): number {

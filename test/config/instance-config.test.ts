@@ -29,6 +29,7 @@ describe('defaultInstanceConfig', () => {
       stop_timeout_ms: 10_000,
       include: ['/etc/spew/appliances.d/*.toml'],
       appliance_logs: { max_bytes: 10 * 1024 * 1024, max_files: 5 },
+      supervision: { max_restarts: 20, window_ms: 1_000, jitter_ms: 100, depends_timeout_ms: 60_000 },
     });
   });
 
@@ -43,6 +44,7 @@ describe('defaultInstanceConfig', () => {
       stop_timeout_ms: 10_000,
       include: [`${home}/.config/spew/appliances.d/*.toml`],
       appliance_logs: { max_bytes: 10 * 1024 * 1024, max_files: 5 },
+      supervision: { max_restarts: 20, window_ms: 1_000, jitter_ms: 100, depends_timeout_ms: 60_000 },
     });
   });
 
@@ -111,6 +113,11 @@ describe('loadInstanceConfig', () => {
         '[appliance_logs]',
         'max_size = "512KB"',
         'max_files = 2',
+        '[supervision]',
+        'max_restarts = 50',
+        'window = "10s"',
+        'restart_jitter = 0',
+        'depends_timeout = "2m"',
       ].join('\n'),
     );
     expect(await loadInstanceConfig({ file, env: { HOME: home }, uid: USER })).toEqual({
@@ -125,6 +132,7 @@ describe('loadInstanceConfig', () => {
       stop_timeout_ms: 30_000,
       include: ['/a/*.toml', '/b/**/*.toml'],
       appliance_logs: { max_bytes: 512 * 1024, max_files: 2 },
+      supervision: { max_restarts: 50, window_ms: 10_000, jitter_ms: 0, depends_timeout_ms: 120_000 },
     });
   });
 
@@ -255,5 +263,46 @@ describe('loadInstanceConfig', () => {
       `${file}:2:1: appliance_logs.max_size: expected a size like "10MB" or a number of bytes, got an array`,
       `${file}:3:1: appliance_logs.max_files: expected a whole number of at least 1, got a string`,
     ]);
+  });
+
+  it('keeps supervision defaults for keys a file leaves out, for root and a plain user', async () => {
+    const file = await write('[supervision]\nmax_restarts = 5\n');
+    const expected = { max_restarts: 5, window_ms: 1_000, jitter_ms: 100, depends_timeout_ms: 60_000 };
+    expect((await loadInstanceConfig({ file, env: {}, uid: ROOT })).supervision).toEqual(expected);
+    expect((await loadInstanceConfig({ file, env: { HOME: home }, uid: USER })).supervision).toEqual(expected);
+  });
+
+  it('refuses bad supervision values and unknown keys at their position', async () => {
+    const text = [
+      '[supervision]',
+      'max_restarts = 0',
+      'window = "0s"',
+      'restart_jitter = "a bit"',
+      'depends_timeout = true',
+      'max_restart = 3',
+      '',
+    ].join('\n');
+    const { file, messages } = await problemsOf(text);
+    expect(messages).toEqual([
+      `${file}:2:1: supervision.max_restarts: expected a whole number of at least 1, got 0`,
+      `${file}:3:1: supervision.window: must be longer than 0`,
+      `${file}:4:1: supervision.restart_jitter: invalid duration "a bit": expected e.g. "500ms", "10s", "5m", "1h30m"`,
+      `${file}:5:1: supervision.depends_timeout: expected a duration like "10s" or a number of seconds, got a boolean`,
+      `${file}:6:1: supervision.max_restart: unknown key; did you mean max_restarts?`,
+    ]);
+  });
+
+  it('refuses a supervision that is not a table, and a zero depends_timeout', async () => {
+    const { file, messages } = await problemsOf('supervision = 20\n');
+    expect(messages).toEqual([
+      `${file}:1:1: supervision: expected a table with max_restarts, window, restart_jitter, depends_timeout, got an integer`,
+    ]);
+    const other = await problemsOf('supervision = { depends_timeout = 0 }\n');
+    expect(other.messages).toEqual([`${other.file}:1:17: supervision.depends_timeout: must be longer than 0`]);
+  });
+
+  it('suggests supervision for a misspelt table', async () => {
+    const { file, messages } = await problemsOf('[supervison]\nwindow = "1s"\n');
+    expect(messages).toEqual([`${file}:1:2: supervison: unknown key; did you mean supervision?`]);
   });
 });
