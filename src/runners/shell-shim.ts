@@ -21,9 +21,10 @@ import type { ExitReason } from '../appliance/state.js';
 export const SHIM_SCRIPT = [
   'd=$1; shift',
   'read -r s </proc/self/stat',
-  // Field 22 of stat (start time): drop up to ") " (fields 1-2), then 19 more fields.
-  'r=${s#*) }; i=3; while [ $i -lt 22 ]; do r=${r#* }; i=$((i+1)); done',
-  'echo "$$ ${r%% *}" >"$d/pid"',
+  // Field 22 of stat is the start time: past ") " the fields start at 3, so it is the 20th
+  // word; a function's own arguments get split and shifted without touching the shim's "$@".
+  'record() { shift 19; echo "$$ $1" >"$d/pid"; }',
+  'record ${s#*) }',
   'trap : HUP INT QUIT TERM USR1 USR2',
   '"$@" 3>&-',
   's=$?',

@@ -56,9 +56,14 @@ export class StateStore {
   /** Asks for a write of the current snapshot; returns when a write that includes it is done. */
   save(): Promise<void> {
     this.dirty = true;
-    this.writing ??= this.drain().finally(() => {
-      this.writing = undefined;
-    });
+    // The snapshot is taken on the next turn of the event loop, not here: save() is called
+    // from inside transitions, and a restart must not wait for a thousand definitions to be
+    // serialised before it spawns.
+    this.writing ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .finally(() => {
+        this.writing = undefined;
+      });
     return this.writing;
   }
 
