@@ -3,6 +3,15 @@
 # of them: lint, type check, unit tests and the integration tests that drive the real agent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# System programs some tests use, from Debian's archive when they are missing (root only).
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ]; then echo "test.sh: $1 is missing; install the Debian package $2" >&2; exit 1; fi
+  [ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need python3 python3   # a TCP listener that never accepts, for the watcher timeout test
+need mkfifo coreutils
 npm ci --no-audit --no-fund
 npm run lint
 npm run typecheck
