@@ -108,8 +108,10 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
 
   router.add('GET', '/v1/events', async (request) => {
     const { res, req } = request;
+    // Read before the 200 goes out: after it, a bad tail could only hang up on the client.
+    const tail = tailOf(request, 50);
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    for (const record of ctx.events.tail(tailOf(request, 50))) res.write(`${JSON.stringify(record)}\n`);
+    for (const record of ctx.events.tail(tail)) res.write(`${JSON.stringify(record)}\n`);
     if (!follows(request)) {
       res.end();
       return STREAMED;

@@ -1,23 +1,82 @@
 /**
  * Starts the real agent (`bin/run.js agent`, built code) on a temp socket and state dir, and
- * drives it through the real CLI. Every agent and appliance process it makes is ended by PID
- * (or process group) in `cleanup`.
+ * drives it through the real CLI. Every agent, CLI child and appliance process it makes is ended
+ * by PID (or process group) in `cleanup`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ApplianceStatus } from '../../src/api/wire.js';
 import { ApiClient } from '../../src/client/api-client.js';
+import { processStartTime } from './proc.js';
 import { waitFor } from './wait-for.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const BIN = join(REPO, 'bin', 'run.js');
+export const PROGRAMS = join(REPO, 'test', 'fixtures', 'programs');
+
+/** Long enough for a loaded 2-core machine; tests still wait on conditions, never on this. */
+export const SLOW = 30_000;
+
+const CLI_ENV = { ...process.env, NO_COLOR: '1' };
+
+/** A TOML array of strings, e.g. a command as argv. JSON string syntax is valid TOML for these. */
+export function tomlArray(...words: string[]): string {
+  return `[${words.map((w) => JSON.stringify(w)).join(', ')}]`;
+}
+
+/** The argv that runs a fixture program from test/fixtures/programs with /bin/sh. */
+export function program(name: string, ...args: string[]): string[] {
+  return ['/bin/sh', join(PROGRAMS, name), ...args];
+}
 
 export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+export interface AgentExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** A CLI command left running (`logs -f`, `events -f`, `attach`), read while it runs. */
+export class CliChild {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  write(text: string): void {
+    this.child.stdin?.write(text);
+  }
+
+  /** Waits until the output so far passes the test (stderr is shown if it never does). */
+  async waitForOutput(what: string, test: (stdout: string) => boolean, deadlineMs = SLOW): Promise<string> {
+    try {
+      return await waitFor(what, () => test(this.stdout) && this.stdout, deadlineMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nstdout so far:\n${this.stdout}\nstderr:\n${this.stderr}`, { cause: err });
+    }
+  }
+
+  /** SIGTERM, as a user's Ctrl-C would end it; answers once it has exited. */
+  async end(): Promise<void> {
+    if (this.running) this.child.kill('SIGTERM');
+    await this.exited;
+  }
 }
 
 export class AgentHarness {
@@ -28,18 +87,18 @@ export class AgentHarness {
   readonly configFile: string;
   readonly client: ApiClient;
   private agent: ChildProcess | undefined;
+  private agentExit: Promise<AgentExit> | undefined;
+  private readonly spawned = new Set<ChildProcess>();
   private readonly seenPgids = new Set<number>();
 
-  constructor(options: { appliances?: Record<string, string>; extraConfig?: string } = {}) {
+  constructor(options: { appliances?: Record<string, string>; extraConfig?: string; stopTimeout?: string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'spew-it-'));
     this.socket = join(this.dir, 'spew.sock');
     this.stateDir = join(this.dir, 'state');
     this.logDir = join(this.dir, 'logs');
     this.configFile = join(this.dir, 'spew.toml');
     mkdirSync(join(this.dir, 'appliances.d'));
-    for (const [file, text] of Object.entries(options.appliances ?? {})) {
-      writeFileSync(join(this.dir, 'appliances.d', file), text);
-    }
+    for (const [file, text] of Object.entries(options.appliances ?? {})) this.writeApplianceFile(file, text);
     writeFileSync(
       this.configFile,
       [
@@ -47,7 +106,7 @@ export class AgentHarness {
         `state_dir = "${this.stateDir}"`,
         `log_dir = "${this.logDir}"`,
         'log_level = "debug"',
-        'stop_timeout = "5s"',
+        `stop_timeout = "${options.stopTimeout ?? '5s'}"`,
         'include = ["appliances.d/*.toml"]',
         options.extraConfig ?? '',
       ].join('\n'),
@@ -55,19 +114,55 @@ export class AgentHarness {
     this.client = new ApiClient(this.socket);
   }
 
+  /** A path inside the test's temp dir, for files the appliances and the test share. */
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  /** Writes (or rewrites) a file in the `include`d appliances.d; answers its path. */
+  writeApplianceFile(file: string, text: string): string {
+    const path = join(this.dir, 'appliances.d', file);
+    writeFileSync(path, text);
+    return path;
+  }
+
   /** Starts an agent and waits until its API answers. */
   async start(): Promise<void> {
-    const agent = spawn(process.execPath, [BIN, 'agent', '--config', this.configFile, '--log-target', 'file'], {
+    const agent = this.spawnAgent();
+    this.agent = agent.child;
+    this.agentExit = agent.exit;
+    try {
+      await waitFor('the agent to answer', async () => {
+        if (agent.child.exitCode !== null) throw new Error(`agent exited ${agent.child.exitCode}: ${agent.stderr()}`);
+        await this.client.agent();
+        return true;
+      }, SLOW);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nagent log:\n${this.agentLog()}`, { cause: err });
+    }
+  }
+
+  /** Starts another agent on the same config and waits for it to exit; it should refuse. */
+  async startAnother(deadlineMs = SLOW): Promise<AgentExit> {
+    const agent = this.spawnAgent();
+    return withDeadline(agent.exit, deadlineMs, 'the second agent to exit', () => agent.child.kill('SIGKILL'));
+  }
+
+  private spawnAgent(): { child: ChildProcess; exit: Promise<AgentExit>; stderr: () => string } {
+    const child = spawn(process.execPath, [BIN, 'agent', '--config', this.configFile, '--log-target', 'file'], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: CLI_ENV,
     });
+    this.spawned.add(child);
     let stderr = '';
-    agent.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    this.agent = agent;
-    await waitFor('the agent to answer', async () => {
-      if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${stderr}`);
-      await this.client.agent();
-      return true;
-    });
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<AgentExit>((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.spawned.delete(child);
+        resolve({ code, signal, stderr });
+      }),
+    );
+    return { child, exit, stderr: () => stderr };
   }
 
   get agentPid(): number {
@@ -81,46 +176,93 @@ export class AgentHarness {
 
   /** SIGTERM: the agent stops its appliances and exits; answers its exit code. */
   async stop(): Promise<number | null> {
-    return this.endAgent('SIGTERM');
+    return (await this.endAgent('SIGTERM')).code;
   }
 
-  async endAgent(signal: NodeJS.Signals): Promise<number | null> {
+  /** Sends the agent a signal and waits (with a deadline) until it has exited. */
+  async endAgent(signal: NodeJS.Signals, deadlineMs = SLOW): Promise<AgentExit> {
     const agent = this.agent;
-    if (!agent || agent.exitCode !== null || agent.signalCode !== null) return agent?.exitCode ?? null;
+    if (!agent) throw new Error('no agent is running');
     await this.rememberGroups();
-    const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
     agent.kill(signal);
-    const code = await exited;
-    this.agent = undefined;
-    return code;
+    return this.waitAgentExit(deadlineMs);
   }
 
+  /** Waits until the agent exits by itself (a handoff asked through the API or the CLI). */
+  async waitAgentExit(deadlineMs = SLOW): Promise<AgentExit> {
+    const agent = this.agent;
+    const exit = this.agentExit;
+    if (!agent || !exit) throw new Error('no agent is running');
+    try {
+      return await withDeadline(exit, deadlineMs, 'the agent to exit', () => agent.kill('SIGKILL'));
+    } finally {
+      this.agent = undefined;
+      this.agentExit = undefined;
+    }
+  }
+
+  /** Runs the CLI against this agent's socket. */
   cli(...args: string[]): Promise<CliResult> {
+    return this.cliWithout(withSocket(args, this.socket));
+  }
+
+  /** Runs the CLI with exactly these arguments (no `--socket` added), optionally with stdin. */
+  cliWithout(args: string[], input?: string): Promise<CliResult> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [BIN, ...args, '--socket', this.socket], { env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      const child = execFile(process.execPath, [BIN, ...args], { env: CLI_ENV, timeout: SLOW }, (err, stdout, stderr) => {
+        this.spawned.delete(child);
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
       });
+      this.spawned.add(child);
+      if (input !== undefined) child.stdin?.end(input);
     });
+  }
+
+  /** Starts a CLI command that keeps running (`logs -f`, `events -f`, `attach`). */
+  spawnCli(...args: string[]): CliChild {
+    const child = spawn(process.execPath, [BIN, ...withSocket(args, this.socket)], { stdio: 'pipe', env: CLI_ENV });
+    this.spawned.add(child);
+    child.once('exit', () => this.spawned.delete(child));
+    return new CliChild(child);
   }
 
   async status(name: string): Promise<ApplianceStatus> {
     const [found] = await this.client.status([name]);
     if (!found) throw new Error(`no status for ${name}`);
+    if (found.pid) this.seenPgids.add(found.pid);
     return found;
   }
 
   /** Waits until the appliance's status satisfies the test. */
-  async until(name: string, what: string, test: (s: ApplianceStatus) => boolean, deadlineMs?: number): Promise<ApplianceStatus> {
-    return waitFor(`${name} ${what}`, async () => {
-      const s = await this.status(name);
-      return test(s) ? s : undefined;
-    }, deadlineMs);
+  async until(name: string, what: string, test: (s: ApplianceStatus) => boolean, deadlineMs = SLOW): Promise<ApplianceStatus> {
+    let last: ApplianceStatus | undefined;
+    try {
+      return await waitFor(`${name} ${what}`, async () => {
+        last = await this.status(name);
+        return test(last) ? last : undefined;
+      }, deadlineMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last)}`, { cause: err });
+    }
+  }
+
+  /** Waits until the appliance is running with a process, and answers its status. */
+  running(name: string, deadlineMs = SLOW): Promise<ApplianceStatus> {
+    return this.until(name, 'to be running', (s) => s.state === 'running' && s.pid !== null, deadlineMs);
   }
 
   applianceLog(name: string): string {
     try {
       return readFileSync(join(this.logDir, 'appliances', `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  agentLog(): string {
+    try {
+      return readFileSync(join(this.logDir, 'agent.log'), 'utf8');
     } catch {
       return '';
     }
@@ -134,10 +276,37 @@ export class AgentHarness {
     }
   }
 
-  /** Ends the agent (gracefully) and anything it left, then removes the temp dir. */
+  /** Shims record their PID (the group id) in the run dir: a group no agent reported is found there. */
+  private recordedGroups(): number[] {
+    const runDir = join(this.stateDir, 'run');
+    let refs: string[];
+    try {
+      refs = readdirSync(runDir);
+    } catch {
+      return [];
+    }
+    return refs.flatMap((ref) => {
+      try {
+        const [pid, startTime] = readFileSync(join(runDir, ref, 'pid'), 'utf8').trim().split(' ');
+        // A record outlives its shim; PIDs are reused, (PID, start time) pairs are not.
+        return pid && startTime === processStartTime(Number(pid)) ? [Number(pid)] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Ends the agent (gracefully) and anything it or the test left, then removes the temp dir. */
   async cleanup(): Promise<void> {
-    await this.stop();
-    for (const pgid of this.seenPgids) {
+    if (this.agent) {
+      try {
+        await this.endAgent('SIGTERM');
+      } catch {
+        // It did not exit in time and was SIGKILLed; its appliances are killed below.
+      }
+    }
+    for (const child of this.spawned) child.kill('SIGKILL');
+    for (const pgid of [...this.seenPgids, ...this.recordedGroups()]) {
       try {
         process.kill(-pgid, 'SIGKILL');
       } catch {
@@ -145,5 +314,25 @@ export class AgentHarness {
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `--socket` right after the command name: after a `--` it would be part of the appliance's command. */
+function withSocket([command, ...rest]: string[], socket: string): string[] {
+  return command === undefined ? ['--socket', socket] : [command, '--socket', socket, ...rest];
+}
+
+async function withDeadline<T>(promise: Promise<T>, deadlineMs: number, what: string, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, deadlineMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

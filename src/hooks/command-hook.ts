@@ -1,0 +1,34 @@
+/**
+ * A `run` hook: `/bin/sh -c` in its own process group, told about the event through SPEW_*
+ * variables on top of the agent's environment; the group is killed at the timeout.
+ */
+import { formatDuration } from '../common/duration.js';
+import { runInGroup } from '../watchers/run-in-group.js';
+import type { HookContext } from './hook-context.js';
+
+/** Resolves to undefined on exit 0, else to why it failed. Never rejects. */
+export async function runCommandHook(command: string, ctx: HookContext, timeoutMs: number): Promise<string | undefined> {
+  const env = {
+    SPEW_APPLIANCE: ctx.appliance,
+    SPEW_REF: ctx.ref,
+    SPEW_EVENT: ctx.event,
+    SPEW_REASON: ctx.reason,
+    SPEW_STATE: ctx.state,
+  };
+  const end = await runInGroup(command, env, timeoutMs);
+  switch (end.kind) {
+    case 'exit':
+      if (end.code === 0) return undefined;
+      return withLine(`exit code ${end.code}`, end.lastErrLine);
+    case 'signal':
+      return withLine(`killed by ${end.signal}`, end.lastErrLine);
+    case 'timeout':
+      return `timed out after ${formatDuration(timeoutMs)}`;
+    case 'spawn-error':
+      return end.message;
+  }
+}
+
+function withLine(what: string, line: string): string {
+  return line === '' ? what : `${what}: ${line}`;
+}

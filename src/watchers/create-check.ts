@@ -1,0 +1,18 @@
+/** The one place that turns a watcher spec into its check. */
+import { ExecCheck } from './exec-check.js';
+import { HttpCheck } from './http-check.js';
+import { TcpCheck } from './tcp-check.js';
+import type { WatcherCheck } from './watcher-check.js';
+import type { WatcherSpec } from './watcher-spec.js';
+
+/** `env` (the appliance's env plus any extras) only matters to exec checks. */
+export function createCheck(spec: WatcherSpec, env: Record<string, string> = {}): WatcherCheck {
+  switch (spec.type) {
+    case 'http':
+      return new HttpCheck(spec);
+    case 'tcp':
+      return new TcpCheck(spec.address);
+    case 'exec':
+      return new ExecCheck(spec.command, env);
+  }
+}

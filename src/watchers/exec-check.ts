@@ -1,0 +1,35 @@
+/**
+ * `type = "exec"`: a command run in its own process group; exit 0 is up, any other end is
+ * down with the code and the last line it printed; still running at the timeout is a timeout,
+ * and its whole group is killed.
+ */
+import type { Command } from '../appliance/model.js';
+import { runInGroup } from './run-in-group.js';
+import type { CheckResult, WatcherCheck } from './watcher-check.js';
+
+export class ExecCheck implements WatcherCheck {
+  constructor(
+    private readonly command: Command,
+    /** The appliance's env plus the watcher's extras, on top of the agent's own. */
+    private readonly env: Record<string, string>,
+  ) {}
+
+  async run(timeoutMs: number): Promise<CheckResult> {
+    const end = await runInGroup(this.command, this.env, timeoutMs);
+    switch (end.kind) {
+      case 'exit':
+        if (end.code === 0) return { outcome: 'up' };
+        return { outcome: 'down', detail: withLine(`exit code ${end.code}`, end.lastLine) };
+      case 'signal':
+        return { outcome: 'down', detail: withLine(`killed by ${end.signal}`, end.lastLine) };
+      case 'timeout':
+        return { outcome: 'timeout', detail: `still running after ${timeoutMs}ms; killed` };
+      case 'spawn-error':
+        return { outcome: 'down', detail: end.message };
+    }
+  }
+}
+
+function withLine(what: string, line: string): string {
+  return line === '' ? what : `${what}: ${line}`;
+}

@@ -1,0 +1,68 @@
+/**
+ * What the tests know about processes, read straight from /proc: independent of the agent's own
+ * process-table code, so a bug there cannot hide itself from the tests.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  /** The state letter of /proc/PID/stat: R, S, D, Z (zombie), ... */
+  state: string;
+  /** The command line, arguments joined by spaces. */
+  cmdline: string;
+}
+
+function readProc(pid: number): ProcInfo | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) may hold spaces and parentheses; fields after the last ')' don't.
+    const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim();
+    return { pid, ppid: Number(ppid), pgrp: Number(pgrp), state: state ?? '?', cmdline };
+  } catch {
+    // Gone between the directory listing and the read.
+    return undefined;
+  }
+}
+
+export function processes(): ProcInfo[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map((entry) => readProc(Number(entry)))
+    .filter((info): info is ProcInfo => info !== undefined);
+}
+
+/** Members of a process group that still run something (zombies don't count). */
+export function liveGroupMembers(pgid: number): ProcInfo[] {
+  return processes().filter((p) => p.pgrp === pgid && p.state !== 'Z' && p.state !== 'X');
+}
+
+export function isAlive(pid: number): boolean {
+  const info = readProc(pid);
+  return info !== undefined && info.state !== 'Z' && info.state !== 'X';
+}
+
+/**
+ * The appliance's own process: the one child of the shim (the shim's PID is the group id that
+ * `spew status` shows).
+ */
+export function applianceProcess(pgid: number): ProcInfo | undefined {
+  return liveGroupMembers(pgid).find((p) => p.ppid === pgid);
+}
+
+/** Live processes anywhere whose command line contains `marker`. */
+export function processesMatching(marker: string): ProcInfo[] {
+  return processes().filter((p) => p.cmdline.includes(marker) && p.state !== 'Z' && p.state !== 'X');
+}
+
+/** Field 22 of /proc/PID/stat: with the PID, it names one process for good. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { groupAlive } from '../../src/runners/process-group.js';
+import { ExecCheck } from '../../src/watchers/exec-check.js';
+import { waitFor } from '../support/wait-for.js';
+
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('exec check', () => {
+  it('is up when the command exits 0', async () => {
+    expect(await new ExecCheck('true', {}).run(2000)).toEqual({ outcome: 'up' });
+  });
+
+  it('is down with the exit code and the last line printed otherwise', async () => {
+    const check = new ExecCheck('echo starting; echo "db unreachable" >&2; exit 3', {});
+    expect(await check.run(2000)).toEqual({ outcome: 'down', detail: 'exit code 3: db unreachable' });
+  });
+
+  it('runs an argv array directly, without a shell', async () => {
+    expect(await new ExecCheck(['/bin/sh', '-c', 'exit 0'], {}).run(2000)).toEqual({ outcome: 'up' });
+    expect(await new ExecCheck(['/bin/echo', '$HOME'], {}).run(2000)).toEqual({ outcome: 'up' });
+    expect(await new ExecCheck(['/no/such/program'], {}).run(2000)).toMatchObject({ outcome: 'down' });
+  });
+
+  it("sees the appliance's env on top of the agent's", async () => {
+    const check = new ExecCheck('test "$PORT" = 8080 && test -n "$PATH"', { PORT: '8080' });
+    expect(await check.run(2000)).toEqual({ outcome: 'up' });
+  });
+
+  it('times out a slow command and kills its whole process group', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spew-exec-'));
+    dirs.push(dir);
+    const pidFile = join(dir, 'pgid');
+    const check = new ExecCheck(`echo $$ > ${pidFile}; sleep 1000 & sleep 1000 & wait`, {});
+    const started = Date.now();
+    expect(await check.run(300)).toEqual({ outcome: 'timeout', detail: 'still running after 300ms; killed' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    const pgid = Number(readFileSync(pidFile, 'utf8'));
+    expect(pgid).toBeGreaterThan(1);
+    await waitFor('the check group to be gone', () => !groupAlive(pgid), 5000);
+  });
+
+  it('keeps only the tail of a chatty command', async () => {
+    const check = new ExecCheck('head -c 5000000 /dev/zero | tr "\\0" x; echo; echo last words; exit 1', {});
+    expect(await check.run(5000)).toEqual({ outcome: 'down', detail: 'exit code 1: last words' });
+  });
+});

@@ -1,0 +1,124 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpCheck } from '../../src/watchers/http-check.js';
+import type { WatcherSpec } from '../../src/watchers/watcher-spec.js';
+import { closedPort, listen } from './listen.js';
+
+type HttpSpec = Extract<WatcherSpec, { type: 'http' }>;
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  return `http://127.0.0.1:${await listen(server)}`;
+}
+
+function spec(url: string, extra: Partial<HttpSpec> = {}): HttpSpec {
+  return {
+    type: 'http', url, method: 'GET', status: [200, 399],
+    interval_ms: 1000, timeout_ms: 1000, retries: 3, start_period_ms: 0, ...extra,
+  };
+}
+
+describe('http check', () => {
+  it('is up when the server answers with a good status', async () => {
+    const base = await serve((req, res) => res.end(req.url === '/health' ? 'ok' : 'other'));
+    expect(await new HttpCheck(spec(`${base}/health`)).run(1000)).toEqual({ outcome: 'up' });
+  });
+
+  it('is down with the status when the server answers with a bad one', async () => {
+    const base = await serve((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    expect(await new HttpCheck(spec(base)).run(1000)).toEqual({ outcome: 'down', detail: 'status 503 (expected 200-399)' });
+  });
+
+  it('judges the status against the configured inclusive range', async () => {
+    const base = await serve((req, res) => {
+      res.statusCode = Number(req.url?.slice(1));
+      res.end();
+    });
+    const check = (status: number): Promise<unknown> => new HttpCheck(spec(`${base}/${status}`, { status: [204, 204] })).run(1000);
+    expect(await check(204)).toEqual({ outcome: 'up' });
+    expect(await check(200)).toMatchObject({ outcome: 'down', detail: 'status 200 (expected 204)' });
+  });
+
+  it('uses the configured method', async () => {
+    const base = await serve((req, res) => {
+      res.statusCode = req.method === 'HEAD' ? 200 : 405;
+      res.end();
+    });
+    expect(await new HttpCheck(spec(base, { method: 'head' })).run(1000)).toEqual({ outcome: 'up' });
+  });
+
+  it('is up only when the body holds the expected text', async () => {
+    const base = await serve((req, res) => res.end(req.url === '/good' ? '{"status":"ready"}' : '{"status":"starting"}'));
+    expect(await new HttpCheck(spec(`${base}/good`, { body: 'ready' })).run(1000)).toEqual({ outcome: 'up' });
+    expect(await new HttpCheck(spec(`${base}/bad`, { body: 'ready' })).run(1000)).toEqual({
+      outcome: 'down', detail: 'body does not contain "ready"',
+    });
+  });
+
+  it('reads no more than 64 KiB of a body looking for the text', async () => {
+    const base = await serve((req, res) => {
+      res.write('x'.repeat(70 * 1024));
+      res.end('needle');
+    });
+    expect(await new HttpCheck(spec(base, { body: 'needle' })).run(1000)).toMatchObject({ outcome: 'down' });
+  });
+
+  it('answers at once on a good status even while the body keeps streaming', async () => {
+    const base = await serve((_req, res) => {
+      res.write('streaming');
+    });
+    expect(await new HttpCheck(spec(base)).run(1000)).toEqual({ outcome: 'up' });
+  });
+
+  it('is down when the connection is refused', async () => {
+    const result = await new HttpCheck(spec(`http://127.0.0.1:${await closedPort()}/`)).run(1000);
+    expect(result).toMatchObject({ outcome: 'down', detail: expect.stringContaining('ECONNREFUSED') });
+  });
+
+  it('times out when the server does not answer in time', async () => {
+    const base = await serve((_req, res) => {
+      setTimeout(() => res.end('late'), 2000).unref();
+    });
+    const started = Date.now();
+    expect(await new HttpCheck(spec(base)).run(150)).toEqual({ outcome: 'timeout', detail: 'no answer within 150ms' });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('reuses one kept-alive connection across checks', async () => {
+    const peers = new Set<number>();
+    const base = await serve((req, res) => {
+      peers.add(req.socket.remotePort ?? 0);
+      res.end('ok');
+    });
+    const check = new HttpCheck(spec(base));
+    for (let i = 0; i < 5; i += 1) expect(await check.run(1000)).toEqual({ outcome: 'up' });
+    expect(peers.size).toBe(1);
+  });
+
+  it('survives a server that drops idle kept-alive connections between checks', async () => {
+    const base = await serve((_req, res) => res.end('ok'));
+    servers[0]!.keepAliveTimeout = 1;
+    const check = new HttpCheck(spec(base));
+    for (let i = 0; i < 5; i += 1) {
+      expect(await check.run(1000)).toEqual({ outcome: 'up' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
+
+  it('reports a malformed URL as down instead of throwing', async () => {
+    expect(await new HttpCheck(spec('not a url')).run(1000)).toEqual({ outcome: 'down', detail: 'invalid URL "not a url"' });
+  });
+});
