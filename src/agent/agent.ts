@@ -16,7 +16,7 @@ import type { AgentAnswer } from '../api/wire.js';
 import { Manager } from '../appliance/manager.js';
 import { errorMessage } from '../common/errors.js';
 import { expandIncludes, loadApplianceFiles } from '../config/appliance-file.js';
-import type { InstanceConfig } from '../config/instance-config.js';
+import { itemDefaults, type InstanceConfig } from '../config/instance-config.js';
 import { createAgentLogger } from '../logs/agent-logger.js';
 import { ShellRunner } from '../runners/shell-runner.js';
 import { EventLog } from '../store/event-log.js';
@@ -61,8 +61,9 @@ export class Agent {
       runner,
       events,
       logger: this.logger,
+      supervision: config.supervision,
     });
-    const defaults = { stop_timeout_ms: config.stop_timeout_ms };
+    const defaults = itemDefaults(config);
     try {
       await manager.boot(async () => {
         const base = config.configFile ? dirname(config.configFile) : process.cwd();
@@ -88,7 +89,7 @@ export class Agent {
       runner,
       logDir: config.log_dir,
       maxLogFiles: config.appliance_logs.max_files,
-      stopTimeoutMs: config.stop_timeout_ms,
+      itemDefaults: defaults,
       about: (): AgentAnswer => ({
         version: this.opts.version,
         pid: process.pid,

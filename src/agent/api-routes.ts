@@ -9,7 +9,7 @@ import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, StatusAnswer } from '..
 import type { Manager } from '../appliance/manager.js';
 import { SpewError } from '../common/errors.js';
 import { parseApplianceSources, type LoadedItem } from '../config/appliance-file.js';
-import { validateItem } from '../config/item-validator.js';
+import { validateItem, type ItemDefaults } from '../config/item-validator.js';
 import { parseSpec } from '../config/spec-parser.js';
 import { errorMessage } from '../common/errors.js';
 import { readLastLines } from '../logs/log-tail.js';
@@ -24,7 +24,7 @@ export interface ApiContext {
   runner: Runner;
   logDir: string;
   maxLogFiles: number;
-  stopTimeoutMs: number;
+  itemDefaults: ItemDefaults;
   about: () => AgentAnswer;
   handOff: () => void;
 }
@@ -67,7 +67,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     const { opts, problems } = validateItem(
       field(request, 'item', 'object'),
       { keyPrefix: 'item', locate: () => undefined, name: spec.name },
-      { stop_timeout_ms: ctx.stopTimeoutMs },
+      ctx.itemDefaults,
     );
     if (!opts) throw new SpewError('INVALID_REQUEST', problems.map((p) => `${p.keyPath}: ${p.message}`).join('\n'));
     const item: LoadedItem = { spec, opts, file: '', line: 0 };
@@ -131,7 +131,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
         throw new SpewError('INVALID_REQUEST', `files[${i}].${errorMessage(err)}`);
       }
     });
-    const items = parseApplianceSources(files, { stop_timeout_ms: ctx.stopTimeoutMs });
+    const items = parseApplianceSources(files, ctx.itemDefaults);
     const dryRun = field(request, 'dry_run', 'boolean', false);
     const plan = await manager.apply(items, field(request, 'prune', 'boolean', false), dryRun);
     return { plan, applied: !dryRun };

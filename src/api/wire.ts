@@ -31,6 +31,12 @@ export interface ApplianceStatus {
   started_at: string | null;
   uptime_ms: number | null;
   last_exit: string | null;
+  /** Restarts used in the current window (or ever) against the limit; null without a limit. */
+  restart_limit: { used: number; limit: number; window_ms: number | null } | null;
+  /** While a start is scheduled (a restart's delay, a retry after `failed`): how soon. */
+  next_start_in_ms: number | null;
+  /** Each watcher and monitor with what it last saw. */
+  watchers: { watcher: string; state: 'unknown' | 'up' | 'down' }[];
   command: string | string[];
   file: string | null;
 }

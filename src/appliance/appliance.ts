@@ -1,24 +1,58 @@
 /**
- * One appliance at run time: its definition, where its state machine stands, its counters and
- * its process. Every change of state goes through `dispatch`, which asks the pure transition
- * function and then carries out the effects, here and nowhere else.
+ * One appliance at run time: its definition, where its state machine stands, its counters, its
+ * process, its restart limiter and its health watch. Every change of state goes through
+ * `dispatch`, which asks the pure transition function and then carries out the effects, here
+ * and nowhere else.
  */
 import type { ApplianceStatus } from '../api/wire.js';
+import type { Clock, Random } from '../common/clock.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import type { RunHandle, Runner } from '../runners/runner.js';
 import type { PersistedAppliance } from '../store/state-store.js';
+import { actionFor, type SupervisedEvent } from '../supervision/bindings.js';
+import { RestartLimiter } from '../supervision/restart-limiter.js';
+import type { RestartThrottle } from '../supervision/restart-throttle.js';
+import type { Action } from '../supervision/restart-policy.js';
+import { HealthWatch } from '../watchers/health-watch.js';
 import type { ApplianceDefinition } from './model.js';
 import { describeExit, type ApplianceEvent, type ApplianceState, type ExitReason } from './state.js';
-import { transition, type Effect } from './state-machine.js';
+import { transition, type AfterStop, type Effect, type Transition } from './state-machine.js';
 
-export interface ApplianceHooks {
-  /** Called after every accepted transition, to log and persist it. */
-  onTransition(appliance: Appliance, event: ApplianceEvent): void;
-  /** Called when the appliance has been deleted and must be dropped. */
+/** What an appliance needs from the manager that owns it. */
+export interface ApplianceOwner {
+  /** After every accepted transition: log it, persist it, tell dependents, run hooks. */
+  onTransition(appliance: Appliance, event: ApplianceEvent, from: ApplianceState, next: Transition): void;
+  /** The appliance has been deleted and must be dropped. */
   onForget(appliance: Appliance): void;
+  dependenciesReady(appliance: Appliance): boolean;
+  /** Starts the appliance once its dependencies run, or times out. */
+  awaitDependencies(appliance: Appliance): void;
 }
 
-const SETTLED: ReadonlySet<ApplianceState> = new Set(['running', 'stopped', 'crashed', 'failed']);
+/** What every appliance of an agent shares. */
+export interface ApplianceServices {
+  runner: Runner;
+  throttle: RestartThrottle;
+  clock: Clock;
+  random: Random;
+}
+
+const SETTLED: ReadonlySet<ApplianceState> = new Set(['running', 'alive', 'stopped', 'crashed', 'failed']);
+
+function supervised(event: ApplianceEvent): SupervisedEvent | undefined {
+  switch (event.kind) {
+    case 'stop':
+      return { kind: 'stop' };
+    case 'crash':
+      return { kind: 'crash' };
+    case 'watcher':
+      return event.what === 'up' ? undefined : { kind: 'watcher', what: event.what };
+    case 'dependency':
+      return { kind: 'dependency', dep: event.dep, what: event.what };
+    default:
+      return undefined;
+  }
+}
 
 export class Appliance {
   state: ApplianceState = 'stopped';
@@ -27,15 +61,21 @@ export class Appliance {
   starts: number;
   restarts: number;
   lastExit: string | null;
+  /** When the scheduled start comes, while one is scheduled. */
+  nextStartAt: number | undefined;
+  private then: AfterStop | undefined;
   private handle: RunHandle | undefined;
+  private cancelStart: (() => void) | undefined;
   private readonly waiters = new Set<() => void>();
+  private limiter: RestartLimiter;
+  private health: HealthWatch;
 
   constructor(
     public definition: ApplianceDefinition,
     saved: Omit<PersistedAppliance, 'definition'>,
     readonly capture: OutputCapture,
-    private readonly runner: Runner,
-    private readonly hooks: ApplianceHooks,
+    private readonly services: ApplianceServices,
+    private readonly owner: ApplianceOwner,
   ) {
     this.desired = saved.desired;
     this.starts = saved.starts;
@@ -45,6 +85,8 @@ export class Appliance {
       this.state = saved.ended.state;
       this.reason = saved.ended.reason;
     }
+    this.limiter = new RestartLimiter(definition.restart, services.clock, services.random);
+    this.health = this.watchHealth();
   }
 
   get ref(): string {
@@ -55,15 +97,36 @@ export class Appliance {
     return this.definition.name;
   }
 
+  /** Takes a new definition; effective from the next start. */
+  redefine(definition: ApplianceDefinition): void {
+    this.health.stop();
+    this.definition = definition;
+    this.limiter = new RestartLimiter(definition.restart, this.services.clock, this.services.random);
+    this.health = this.watchHealth();
+  }
+
   dispatch(event: ApplianceEvent): void {
-    const policy = this.definition.restart.shorthand;
-    const next = transition(this.state, event, policy);
+    const from = this.state;
+    const found = supervised(event);
+    const action: Action = found ? actionFor(this.definition.restart.bindings, found) : 'ignore';
+    const next = transition({ state: from, ...(this.then ? { then: this.then } : {}) }, event, {
+      watched: this.health.size > 0,
+      depsReady: this.owner.dependenciesReady(this),
+      action,
+      decide: () => this.limiter.decide(),
+    });
     if (!next.accepted) return;
-    this.reason = reasonFor(event, this.state, next.state);
     this.state = next.state;
-    this.hooks.onTransition(this, event);
+    this.then = next.then;
+    this.reason = reasonFor(event, from, next);
     for (const effect of next.effects) this.run(effect);
+    this.owner.onTransition(this, event, from, next);
     for (const wake of this.waiters) wake();
+  }
+
+  /** `spew start` (or reset): a failed appliance gets its full restart budget back. */
+  resetLimits(): void {
+    this.limiter.reset();
   }
 
   /** Takes over a process that an earlier agent started. */
@@ -95,8 +158,9 @@ export class Appliance {
   }
 
   status(now: number): ApplianceStatus {
-    const up = this.handle && this.handle.pid > 0 && (this.state === 'running' || this.state === 'stopping');
+    const up = this.handle !== undefined && this.handle.pid > 0;
     const startedAt = up ? this.handle?.startedAt : undefined;
+    const usage = this.limiter.usage();
     return {
       name: this.name,
       ref: this.ref,
@@ -110,6 +174,9 @@ export class Appliance {
       started_at: startedAt ? startedAt.toISOString() : null,
       uptime_ms: startedAt ? now - startedAt.getTime() : null,
       last_exit: this.lastExit,
+      restart_limit: usage.limit === null ? null : { used: usage.used, limit: usage.limit, window_ms: usage.window_ms },
+      next_start_in_ms: this.nextStartAt === undefined ? null : Math.max(0, this.nextStartAt - now),
+      watchers: this.health.states(),
       command: this.definition.command,
       file: this.definition.file ?? null,
     };
@@ -131,7 +198,7 @@ export class Appliance {
     switch (effect.kind) {
       case 'spawn': {
         this.starts += 1;
-        const handle = this.runner.start(this.definition);
+        const handle = this.services.runner.start(this.definition);
         this.watch(handle);
         if (handle.pid > 0) this.dispatch({ kind: 'started', pid: handle.pid });
         return;
@@ -140,12 +207,31 @@ export class Appliance {
         if (effect.mode === 'kill') this.handle?.kill();
         else this.handle?.stop(this.definition.stop_signal, this.definition.stop_timeout_ms);
         return;
-      case 'restart':
-        this.restarts += 1;
-        this.dispatch({ kind: 'start', n: this.starts + 1 });
+      case 'schedule-start': {
+        const fromFailed = this.state === 'failed';
+        this.cancelStart?.();
+        this.nextStartAt = this.services.clock.now() + effect.delay_ms;
+        this.cancelStart = this.services.throttle.schedule(effect.delay_ms, () => {
+          this.cancelStart = undefined;
+          this.nextStartAt = undefined;
+          // A retry after `failed` begins a fresh budget, as an operator's `spew start` would.
+          if (fromFailed) this.limiter.reset();
+          else this.restarts += 1;
+          this.dispatch({ kind: 'start', n: this.starts + 1 });
+        });
+        return;
+      }
+      case 'cancel-start':
+        this.cancelStart?.();
+        this.cancelStart = undefined;
+        this.nextStartAt = undefined;
+        return;
+      case 'await-dependencies':
+        this.owner.awaitDependencies(this);
         return;
       case 'forget':
-        this.hooks.onForget(this);
+        this.health.stop();
+        this.owner.onForget(this);
         return;
     }
   }
@@ -153,11 +239,16 @@ export class Appliance {
   private watch(handle: RunHandle): void {
     this.handle = handle;
     void handle.exited.then((reason) => this.ended(handle, reason));
+    if (handle.pid > 0) {
+      this.limiter.started();
+      this.health.start();
+    }
   }
 
   private ended(handle: RunHandle | undefined, reason: ExitReason): void {
     if (this.handle !== handle) return;
     this.handle = undefined;
+    this.health.stop();
     this.lastExit = describeExit(reason);
     this.capture.end('out');
     this.capture.end('err');
@@ -165,24 +256,38 @@ export class Appliance {
     const normal = this.state === 'stopping' || (reason.kind === 'exit' && reason.code === 0);
     this.dispatch(normal ? { kind: 'stop' } : { kind: 'crash', reason });
   }
+
+  private watchHealth(): HealthWatch {
+    return new HealthWatch(this.definition, (verdict) => {
+      if (verdict.kind === 'up') this.dispatch({ kind: 'watcher', what: 'up', detail: 'every watcher passes' });
+      else this.dispatch({ kind: 'watcher', what: verdict.kind, detail: verdict.detail });
+    });
+  }
 }
 
-function reasonFor(event: ApplianceEvent, from: ApplianceState, state: ApplianceState): string {
-  if (from === 'stopping' && (event.kind === 'stop' || event.kind === 'crash')) return 'stopped on request';
+function reasonFor(event: ApplianceEvent, from: ApplianceState, next: Transition): string {
+  const verdict = next.verdict ? `; ${next.verdict.reason}` : '';
   switch (event.kind) {
     case 'start':
-      return `start #${event.n}`;
+      return next.state === 'waiting' ? 'waiting for its dependencies' : `start #${event.n}`;
     case 'started':
-      return `started, pid ${event.pid}`;
+      return next.state === 'alive' ? `started, pid ${event.pid}; waiting for its watchers` : `started, pid ${event.pid}`;
     case 'adopted':
       return `re-adopted, pid ${event.pid}`;
+    case 'watcher':
+      return event.what === 'up' ? 'every watcher passes' : `watcher ${event.what}: ${event.detail}${verdict}`;
+    case 'dependency':
+      return `dependency ${event.dep}: ${event.what}${verdict}`;
+    case 'dependency-timeout':
+      return `dependencies not running in time: ${event.missing.join(', ')}`;
     case 'stop-request':
       return event.kill ? 'kill requested' : 'stop requested';
     case 'stop':
-      return state === 'waiting' ? 'exit 0, restarting' : 'exited normally';
+      if (from === 'stopping') return next.state === 'waiting' ? 'stopped, restarting' : next.state === 'failed' ? 'stopped; restart limit reached' : 'stopped on request';
+      return next.state === 'waiting' ? `exit 0, restarting${verdict}` : `exited normally${verdict}`;
     case 'crash': {
       const why = describeExit(event.reason);
-      return state === 'waiting' ? `${why}, restarting` : why;
+      return next.state === 'waiting' ? `${why}, restarting${verdict}` : `${why}${verdict}`;
     }
     case 'delete':
       return 'removed';

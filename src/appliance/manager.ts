@@ -13,10 +13,19 @@ import { RotatingLogFile } from '../logs/rotating-log-file.js';
 import type { Runner } from '../runners/runner.js';
 import type { EventLog } from '../store/event-log.js';
 import { StateStore, type PersistedAppliance } from '../store/state-store.js';
-import { Appliance, type ApplianceHooks } from './appliance.js';
+import { systemClock, systemRandom, systemTimers } from '../common/clock.js';
+import type { SupervisionSettings } from '../config/instance-config.js';
+import { HookRunner, type HookOutcome } from '../hooks/hook-runner.js';
+import { checkDependencies } from '../supervision/dependency-check.js';
+import type { DependencyKind } from '../supervision/bindings.js';
+import { DependencyGraph } from '../supervision/dependency-graph.js';
+import { RestartThrottle } from '../supervision/restart-throttle.js';
+import { Appliance, type ApplianceOwner, type ApplianceServices } from './appliance.js';
+import type { Transition } from './state-machine.js';
+import type { HookEvent } from './model.js';
 import type { ApplianceDefinition } from './model.js';
 import { newRef } from './ref.js';
-import type { ApplianceEvent, ApplianceState } from './state.js';
+import { UP_STATES, type ApplianceEvent, type ApplianceState } from './state.js';
 
 export interface ManagerOptions {
   stateDir: string;
@@ -25,6 +34,7 @@ export interface ManagerOptions {
   runner: Runner;
   events: EventLog;
   logger: Logger;
+  supervision: SupervisionSettings;
 }
 
 const IDLE: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed']);
@@ -38,7 +48,11 @@ export class Manager {
   private readonly byRef = new Map<string, Appliance>();
   private readonly byName = new Map<string, Appliance>();
   private readonly store: StateStore;
-  private readonly hooks: ApplianceHooks;
+  private readonly owner: ApplianceOwner;
+  private readonly services: ApplianceServices;
+  private readonly hookRunner: HookRunner;
+  /** Appliances waiting for their dependencies, with the timer of their deadline. */
+  private readonly awaiting = new Map<Appliance, NodeJS.Timeout>();
 
   constructor(private readonly opts: ManagerOptions) {
     this.store = new StateStore(
@@ -46,9 +60,24 @@ export class Manager {
       () => [...this.byRef.values()].map((a) => a.persisted()),
       (err) => opts.logger.error(`cannot save state: ${String(err)}`),
     );
-    this.hooks = {
-      onTransition: (appliance, event) => this.recordTransition(appliance, event),
+    const { supervision } = opts;
+    this.services = {
+      runner: opts.runner,
+      throttle: new RestartThrottle(
+        { max: supervision.max_restarts, window_ms: supervision.window_ms, jitter_ms: supervision.jitter_ms },
+        systemClock,
+        systemRandom,
+        systemTimers,
+      ),
+      clock: systemClock,
+      random: systemRandom,
+    };
+    this.hookRunner = new HookRunner((ctx, outcome) => this.hookDone(ctx.ref, ctx.event, outcome));
+    this.owner = {
+      onTransition: (appliance, event, from, next) => this.afterTransition(appliance, event, from, next),
       onForget: (appliance) => this.forget(appliance),
+      dependenciesReady: (appliance) => this.missingDependencies(appliance).length === 0,
+      awaitDependencies: (appliance) => this.awaitDependencies(appliance),
     };
   }
 
@@ -60,6 +89,7 @@ export class Manager {
     let saved = await this.store.load();
     if (saved === undefined) {
       const items = await firstBootItems();
+      checkDependencies(items);
       saved = items.map((item) => ({
         definition: this.definitionOf(item, newRef()),
         desired: 'running' as const,
@@ -94,7 +124,7 @@ export class Manager {
       maxBytes: this.opts.applianceLogs.max_bytes,
       maxFiles: this.opts.applianceLogs.max_files,
     });
-    const appliance = new Appliance(def, entry, new OutputCapture(logFile), this.opts.runner, this.hooks);
+    const appliance = new Appliance(def, entry, new OutputCapture(logFile), this.services, this.owner);
     this.byRef.set(def.ref, appliance);
     this.byName.set(def.name, appliance);
     return appliance;
@@ -128,6 +158,7 @@ export class Manager {
     if (this.byName.has(item.spec.name)) {
       throw new SpewError('NAME_TAKEN', `an appliance named "${item.spec.name}" already exists`);
     }
+    checkDependencies([item], this.dependencyEdges());
     const appliance = this.add({
       definition: this.definitionOf(item, newRef()),
       desired: start ? 'running' : 'stopped',
@@ -137,6 +168,7 @@ export class Manager {
     });
     await this.opts.runner.prepare([{ def: appliance.definition, capture: appliance.capture }]);
     this.record(appliance, { kind: 'create' });
+    this.runHooks(appliance, 'create', 'created', {});
     // The definition is on disk before anything runs, so a crash can't leave an unknown process.
     await this.store.save();
     if (start) await this.start(appliance.ref);
@@ -146,6 +178,7 @@ export class Manager {
   async start(id: string): Promise<Appliance> {
     const appliance = this.get(id);
     appliance.desired = 'running';
+    appliance.resetLimits();
     appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
     await appliance.until();
     await this.store.save();
@@ -171,6 +204,7 @@ export class Manager {
     const appliance = await this.stop(id, false);
     const last = appliance.status(Date.now());
     appliance.dispatch({ kind: 'delete' });
+    this.runHooks(appliance, 'remove', 'removed', {});
     await this.store.save();
     return last;
   }
@@ -178,6 +212,8 @@ export class Manager {
   /** Works out what applying these items would do, and does it unless `dryRun`. */
   async apply(items: LoadedItem[], prune: boolean, dryRun: boolean): Promise<PlanEntry[]> {
     const named = new Set(items.map((item) => item.spec.name));
+    const others = new Map([...this.dependencyEdges()].filter(([name]) => !named.has(name)));
+    checkDependencies(items, others);
     const plan: { entry: PlanEntry; item?: LoadedItem }[] = items.map((item) => {
       const existing = this.byName.get(item.spec.name);
       const action = !existing
@@ -218,20 +254,29 @@ export class Manager {
   private async update(appliance: Appliance, item: LoadedItem): Promise<void> {
     const wasRunning = appliance.desired === 'running';
     if (wasRunning) await this.stop(appliance.ref, false);
-    appliance.definition = this.definitionOf(item, appliance.ref);
+    appliance.redefine(this.definitionOf(item, appliance.ref));
     this.record(appliance, { kind: 'update' });
     await this.store.save();
     if (wasRunning) await this.start(appliance.ref);
   }
 
-  /** Stops every appliance for an agent shutdown, leaving what should run marked to run. */
+  /**
+   * Stops every appliance for an agent shutdown, dependents before what they depend on, leaving
+   * what should run marked to run.
+   */
   async stopAll(): Promise<void> {
-    await Promise.all(
-      [...this.byRef.values()].map(async (appliance) => {
-        appliance.dispatch({ kind: 'stop-request', kill: false });
-        await appliance.until(IDLE);
-      }),
-    );
+    const edges = this.dependencyEdges();
+    const layers = DependencyGraph.problems(edges).length === 0 ? new DependencyGraph(edges).stopOrder() : [[...this.byName.keys()]];
+    for (const layer of layers) {
+      await Promise.all(
+        layer.map(async (name) => {
+          const appliance = this.byName.get(name);
+          if (!appliance) return;
+          appliance.dispatch({ kind: 'stop-request', kill: false });
+          await appliance.until(IDLE);
+        }),
+      );
+    }
     await this.store.save();
   }
 
@@ -251,13 +296,105 @@ export class Manager {
     this.byName.delete(appliance.name);
   }
 
-  private recordTransition(appliance: Appliance, event: ApplianceEvent): void {
+  private afterTransition(appliance: Appliance, event: ApplianceEvent, from: ApplianceState, next: Transition): void {
     this.record(appliance, event, event.kind === 'delete' ? 'removed' : appliance.state);
-    this.opts.logger.info(`${appliance.name}: ${event.kind} -> ${appliance.state} (${appliance.reason})`);
+    const level = appliance.state === 'crashed' || appliance.state === 'failed' || event.kind === 'crash' ? 'warn' : 'info';
+    this.opts.logger.log(level, `${appliance.name}: ${event.kind} -> ${appliance.state} (${appliance.reason})`);
     void this.store.save();
+    const hook = hookEventOf(event, from, next);
+    if (hook) this.runHooks(appliance, hook, appliance.reason, { event });
+    const kind = dependencyKindOf(event, from, next);
+    if (kind) for (const dependent of this.dependentsOf(appliance.name)) dependent.dispatch({ kind: 'dependency', dep: appliance.name, what: kind });
+    if (appliance.state === 'running') this.startReadyDependents();
+  }
+
+  private dependencyEdges(): Map<string, string[]> {
+    return new Map([...this.byName].map(([name, a]) => [name, a.definition.depends.map((d) => d.name)]));
+  }
+
+  private dependentsOf(name: string): Appliance[] {
+    return [...this.byRef.values()].filter((a) => a.definition.depends.some((d) => d.name === name));
+  }
+
+  private missingDependencies(appliance: Appliance): string[] {
+    return appliance.definition.depends.map((d) => d.name).filter((name) => this.byName.get(name)?.state !== 'running');
+  }
+
+  private awaitDependencies(appliance: Appliance): void {
+    clearTimeout(this.awaiting.get(appliance));
+    const timer = setTimeout(() => {
+      this.awaiting.delete(appliance);
+      appliance.dispatch({ kind: 'dependency-timeout', missing: this.missingDependencies(appliance) });
+    }, appliance.definition.depends_timeout_ms);
+    this.awaiting.set(appliance, timer);
+  }
+
+  /** Starts every appliance that waited for dependencies and now has them all running. */
+  private startReadyDependents(): void {
+    for (const [appliance, timer] of this.awaiting) {
+      if (appliance.state !== 'waiting') {
+        clearTimeout(timer);
+        this.awaiting.delete(appliance);
+      } else if (this.missingDependencies(appliance).length === 0) {
+        clearTimeout(timer);
+        this.awaiting.delete(appliance);
+        appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
+      }
+    }
+  }
+
+  private runHooks(appliance: Appliance, hook: HookEvent, reason: string, payload: Record<string, unknown>): void {
+    const actions = appliance.definition.hooks[hook];
+    if (!actions || actions.length === 0) return;
+    this.hookRunner.run(actions, { appliance: appliance.name, ref: appliance.ref, event: hook, reason, state: appliance.state, payload });
+  }
+
+  /** A failed or hanging hook is logged and recorded, and never holds supervision up. */
+  private hookDone(ref: string, hook: string, outcome: HookOutcome): void {
+    if (outcome.ok) return;
+    const appliance = this.byRef.get(ref);
+    const action = 'run' in outcome.action ? `run ${outcome.action.run}` : `post ${outcome.action.post}`;
+    this.opts.logger.warn(`hook ${hook} of ${appliance?.name ?? ref} failed: ${action}: ${outcome.error}`);
+    if (appliance) this.record(appliance, { kind: 'hook-failed', hook, action, error: outcome.error });
   }
 
   private record(appliance: Appliance, event: EventRecord['event'], state: EventRecord['state'] = appliance.state): void {
     this.opts.events.append({ time: new Date().toISOString(), ref: appliance.ref, name: appliance.name, event, state });
+  }
+}
+
+/** The hook event a transition fires, if any. */
+function hookEventOf(event: ApplianceEvent, from: ApplianceState, next: Transition): HookEvent | undefined {
+  if (next.state === 'failed' && from !== 'failed') return 'failed';
+  if (next.effects.some((e) => e.kind === 'schedule-start') && next.state === 'waiting') return 'restart';
+  switch (event.kind) {
+    case 'started':
+    case 'adopted':
+      return 'start';
+    case 'stop':
+      return 'stop';
+    case 'crash':
+      return 'crash';
+    case 'watcher':
+      return event.what === 'up' ? undefined : 'watcher';
+    case 'dependency':
+      return 'dependency';
+    default:
+      return undefined;
+  }
+}
+
+/** What dependents are told when an appliance they depend on stops working normally. */
+function dependencyKindOf(event: ApplianceEvent, from: ApplianceState, next: Transition): DependencyKind | undefined {
+  if (next.state === 'failed' && from !== 'failed') return 'failed';
+  switch (event.kind) {
+    case 'stop':
+      return UP_STATES.has(from) ? 'stop' : undefined;
+    case 'crash':
+      return 'crash';
+    case 'watcher':
+      return event.what === 'up' ? undefined : event.what === 'down' ? 'watcher-down' : 'watcher-timeout';
+    default:
+      return undefined;
   }
 }

@@ -3,16 +3,11 @@
  * and what the agent keeps once it has loaded one (ApplianceDefinition).
  */
 
+import type { RestartPolicy } from '../supervision/restart-policy.js';
+import type { MonitorSpec, WatcherSpec } from '../watchers/watcher-spec.js';
+
 /** The runner that makes an appliance run. `docker` comes with the Docker runner. */
 export type ApplianceType = 'shell';
-
-/**
- * How spew reacts when an appliance ends. The shorthands are what `restart =` takes in this
- * release; the table form with event bindings arrives with full supervision, which is why this
- * is a union that can grow rather than a plain string.
- */
-export type RestartShorthand = 'always' | 'crash' | 'never';
-export type RestartPolicy = { kind: 'shorthand'; shorthand: RestartShorthand };
 
 /** A command is either a string for `/bin/sh -c` or an argv array run directly. */
 export type Command = string | string[];
@@ -41,7 +36,11 @@ export interface ItemOpts {
   group?: string;
   runneropts: Record<string, unknown>;
   restart: RestartPolicy;
+  watchers: WatcherSpec[];
+  monitors: MonitorSpec[];
   depends: Dependency[];
+  /** How long a start waits for every dependency to be `running`. */
+  depends_timeout_ms: number;
   hooks: Hooks;
   stop_signal: NodeJS.Signals;
   /** Milliseconds between the stop signal and SIGKILL. */

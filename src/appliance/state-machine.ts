@@ -1,83 +1,167 @@
 /**
- * The state machine of one appliance, as a pure and total function: given a state and an event
- * it answers the next state and the effects to run, and runs nothing itself. The Appliance
- * class carries the effects out, in one place, after the transition.
+ * The state machine of one appliance, as a pure and total function: given where it stands and
+ * an event, it answers the next state and the effects to run, and runs nothing itself. The
+ * Appliance class carries the effects out, in one place, after the transition.
  *
- * Facts come from the runner (`started`, `stop` = exit 0, `crash`), requests from operators
- * (`start`, `stop-request`, `delete`). An exit that follows a stop request is never a crash:
- * spew sent the signal.
+ * What an event makes spew do comes from the appliance's bindings (`ctx.action`); whether a
+ * restart is still allowed comes from its limiter (`ctx.decide()`), asked only when the machine
+ * is about to restart, so an event that changes nothing never uses up a restart.
+ *
+ * Invariants (checked by property tests): a spawn happens only when no process of the
+ * appliance is up; `failed` is reached only through the limiter's verdict or a failed spawn.
  */
-import type { RestartShorthand } from './model.js';
+import type { Action } from '../supervision/restart-policy.js';
+import type { RestartVerdict } from '../supervision/restart-limiter.js';
 import type { ApplianceEvent, ApplianceState } from './state.js';
+
+/** What a stop that spew began for a reason leads to, once the process has ended. */
+export type AfterStop =
+  | { kind: 'restart'; delay_ms: number }
+  | { kind: 'fail'; retry_in_ms?: number }
+  | { kind: 'destroy' };
+
+export interface MachineState {
+  state: ApplianceState;
+  then?: AfterStop;
+}
 
 export type Effect =
   | { kind: 'spawn' }
   | { kind: 'signal'; mode: 'stop' | 'kill' }
-  /** Start again at once: restarts are not delayed so crash-to-running is as fast as can be. */
-  | { kind: 'restart' }
+  /** Start after a delay, through the agent-wide restart throttle. */
+  | { kind: 'schedule-start'; delay_ms: number }
+  | { kind: 'cancel-start' }
+  /** Start once every dependency is running (or time out). */
+  | { kind: 'await-dependencies' }
   | { kind: 'forget' };
 
-export interface Transition {
-  state: ApplianceState;
+export interface MachineContext {
+  /** It has watchers or monitors, so an up process is `alive` until they pass. */
+  watched: boolean;
+  /** Every dependency is `running`. */
+  depsReady: boolean;
+  /** What the bindings say for this event; `ignore` for events nothing is bound to. */
+  action: Action;
+  /** Asks the restart limiter; counts a restart when it answers `restart`. */
+  decide(): RestartVerdict;
+}
+
+export interface Transition extends MachineState {
   effects: Effect[];
   /** False when the event means nothing in this state (a stop of a stopped appliance). */
   accepted: boolean;
+  /** The limiter's answer, when one was asked for: the reason to show. */
+  verdict?: RestartVerdict;
 }
 
 const IDLE: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed', 'waiting']);
-const UP: ReadonlySet<ApplianceState> = new Set(['starting', 'running']);
+const PROCESS_UP: ReadonlySet<ApplianceState> = new Set(['starting', 'alive', 'running']);
 
-function ignored(state: ApplianceState): Transition {
-  return { state, effects: [], accepted: false };
+function ignored(from: MachineState): Transition {
+  return { ...from, effects: [], accepted: false };
 }
 
-function to(state: ApplianceState, ...effects: Effect[]): Transition {
-  return { state, effects, accepted: true };
+function to(state: ApplianceState, effects: Effect[] = [], extra: Partial<Transition> = {}): Transition {
+  return { state, effects, accepted: true, ...extra };
 }
 
-/** Whether the restart policy brings the appliance back after it ended this way. */
-export function restartWanted(policy: RestartShorthand, ending: 'stop' | 'crash'): boolean {
-  switch (policy) {
-    case 'always':
-      return true;
-    case 'crash':
-      return ending === 'crash';
-    case 'never':
-      return false;
+/** Where an ended process leaves the appliance when nothing restarts it. */
+function restOf(event: ApplianceEvent): ApplianceState {
+  return event.kind === 'crash' ? 'crashed' : 'stopped';
+}
+
+/** The process has ended on its own: the bindings for stop or crash decide. */
+function ended(event: ApplianceEvent, ctx: MachineContext): Transition {
+  if (event.kind === 'crash' && event.reason.kind === 'spawn-error') return to('failed');
+  switch (ctx.action) {
+    case 'restart': {
+      const verdict = ctx.decide();
+      if (verdict.verdict === 'restart') return to('waiting', [{ kind: 'schedule-start', delay_ms: verdict.delay_ms }], { verdict });
+      const retry: Effect[] = verdict.retry_in_ms !== undefined ? [{ kind: 'schedule-start', delay_ms: verdict.retry_in_ms }] : [];
+      return to('failed', retry, { verdict });
+    }
+    case 'destroy':
+      return to('stopped', [{ kind: 'forget' }]);
+    case 'stop':
+    case 'ignore':
+      return to(restOf(event));
   }
 }
 
-export function transition(
-  state: ApplianceState,
-  event: ApplianceEvent,
-  policy: RestartShorthand,
-): Transition {
-  switch (event.kind) {
-    case 'start':
-      return IDLE.has(state) ? to('starting', { kind: 'spawn' }) : ignored(state);
-    case 'started':
-      return state === 'starting' ? to('running') : ignored(state);
-    case 'adopted':
-      return IDLE.has(state) ? to('running') : ignored(state);
-    case 'stop-request':
-      if (UP.has(state)) return to('stopping', { kind: 'signal', mode: event.kill ? 'kill' : 'stop' });
-      if (state === 'stopping' && event.kill) return to('stopping', { kind: 'signal', mode: 'kill' });
-      // A scheduled restart is cancelled by going to stopped: the restart effect checks state.
-      if (state === 'waiting') return to('stopped');
-      return ignored(state);
-    case 'stop':
-    case 'crash': {
-      if (state === 'stopping') return to('stopped');
-      if (!UP.has(state)) return ignored(state);
-      if (event.kind === 'crash' && event.reason.kind === 'spawn-error') return to('failed');
-      const ended: ApplianceState = event.kind === 'stop' ? 'stopped' : 'crashed';
-      return restartWanted(policy, event.kind) ? to('waiting', { kind: 'restart' }) : to(ended);
+/** The process is still up but should not stay as it is (a watcher or a dependency said so). */
+function reactWhileUp(from: MachineState, ctx: MachineContext, idle: ApplianceState): Transition {
+  const stop: Effect[] = [{ kind: 'signal', mode: 'stop' }];
+  switch (ctx.action) {
+    case 'restart': {
+      const verdict = ctx.decide();
+      const then: AfterStop = verdict.verdict === 'restart'
+        ? { kind: 'restart', delay_ms: verdict.delay_ms }
+        : { kind: 'fail', ...(verdict.retry_in_ms !== undefined ? { retry_in_ms: verdict.retry_in_ms } : {}) };
+      return to('stopping', stop, { then, verdict });
     }
+    case 'stop':
+      return to('stopping', stop);
+    case 'destroy':
+      return to('stopping', stop, { then: { kind: 'destroy' } });
+    case 'ignore':
+      return to(idle, [], from.then ? { then: from.then } : {});
+  }
+}
+
+/** The process ended after spew asked it to stop: do what the stop was for. */
+function stoppedOnPurpose(then: AfterStop | undefined): Transition {
+  switch (then?.kind) {
+    case undefined:
+      return to('stopped');
+    case 'restart':
+      return to('waiting', [{ kind: 'schedule-start', delay_ms: then.delay_ms }]);
+    case 'fail':
+      return to('failed', then.retry_in_ms !== undefined ? [{ kind: 'schedule-start', delay_ms: then.retry_in_ms }] : []);
+    case 'destroy':
+      return to('stopped', [{ kind: 'forget' }]);
+  }
+}
+
+export function transition(from: MachineState, event: ApplianceEvent, ctx: MachineContext): Transition {
+  const { state } = from;
+  switch (event.kind) {
+    case 'start': {
+      if (!IDLE.has(state)) return ignored(from);
+      const cancel: Effect[] = state === 'waiting' || state === 'failed' ? [{ kind: 'cancel-start' }] : [];
+      return ctx.depsReady
+        ? to('starting', [...cancel, { kind: 'spawn' }])
+        : to('waiting', [...cancel, { kind: 'await-dependencies' }]);
+    }
+    case 'started':
+      return state === 'starting' ? to(ctx.watched ? 'alive' : 'running') : ignored(from);
+    case 'adopted':
+      return IDLE.has(state) || state === 'starting' ? to(ctx.watched ? 'alive' : 'running') : ignored(from);
+    case 'watcher':
+      if (event.what === 'up') return state === 'alive' ? to('running') : ignored(from);
+      return state === 'running' || state === 'alive' ? reactWhileUp(from, ctx, 'alive') : ignored(from);
+    case 'dependency':
+      return PROCESS_UP.has(state) ? reactWhileUp(from, ctx, state) : ignored(from);
+    case 'dependency-timeout':
+      return state === 'waiting' ? to('stopped') : ignored(from);
+    case 'stop-request':
+      if (PROCESS_UP.has(state)) return to('stopping', [{ kind: 'signal', mode: event.kill ? 'kill' : 'stop' }]);
+      if (state === 'stopping') {
+        // An operator's stop overrides what an earlier stop was for: no restart after this one.
+        if (!event.kill && !from.then) return ignored(from);
+        return to('stopping', event.kill ? [{ kind: 'signal', mode: 'kill' }] : []);
+      }
+      if (state === 'waiting' || state === 'failed') return to('stopped', [{ kind: 'cancel-start' }]);
+      return ignored(from);
+    case 'stop':
+    case 'crash':
+      if (state === 'stopping') return stoppedOnPurpose(from.then);
+      return PROCESS_UP.has(state) ? ended(event, ctx) : ignored(from);
     case 'delete':
-      return IDLE.has(state) ? to(state, { kind: 'forget' }) : ignored(state);
+      return IDLE.has(state) ? to(state, [{ kind: 'cancel-start' }, { kind: 'forget' }]) : ignored(from);
     default: {
       const unhandled: never = event;
       throw new Error(`unhandled event ${JSON.stringify(unhandled)}`);
     }
   }
 }
+

@@ -2,29 +2,38 @@
  * States and events of one appliance. Closed unions: every place that handles them is checked
  * for exhaustiveness by the compiler.
  *
- *            start                 process up
- *   stopped -------> starting -----------------> running
- *      ^                |  spawn failed            |  \  stop request
- *      |                v                          |   v
- *      |             crashed <---- crash ----------+  stopping --exit--> stopped
- *      |                |                          |
- *      |                | policy says restart      | normal exit (code 0)
- *      |                v                          v
- *      +----------- waiting ----> starting      stopped
+ *                      start (dependencies running)
+ *   stopped/crashed ---------------------------------> starting --process up--> alive --watchers pass--> running
+ *   failed/waiting  <--- ended: bindings say restart ---+  (no watchers: straight to running)          |
+ *        ^   |           (limit left: waiting;           |                                               |
+ *        |   | deps not  limit reached: failed)          +<---- watcher or dependency event: restart ----+
+ *        |   v running                                    (stopping first, then waiting)
+ *       waiting (for dependencies, or a restart's delay)
+ *
+ *   stop request: starting/alive/running -> stopping -> stopped; waiting -> stopped.
  */
+import type { DependencyKind } from '../supervision/bindings.js';
 
 export type ApplianceState =
   | 'starting'
+  /** The process is up, but its watchers have not passed yet, or are failing. */
+  | 'alive'
+  /** The process is up and every watcher passes (or it has none). */
   | 'running'
   | 'stopping'
   | 'stopped'
   | 'crashed'
+  /** Restarting will not help: the restart limit was reached, or it could not even spawn. */
   | 'failed'
+  /** A start is coming: after a restart's delay, or once its dependencies are running. */
   | 'waiting';
 
 export const APPLIANCE_STATES: readonly ApplianceState[] = [
-  'starting', 'running', 'stopping', 'stopped', 'crashed', 'failed', 'waiting',
+  'starting', 'alive', 'running', 'stopping', 'stopped', 'crashed', 'failed', 'waiting',
 ];
+
+/** The process of the appliance exists in these states. */
+export const UP_STATES: ReadonlySet<ApplianceState> = new Set(['starting', 'alive', 'running', 'stopping']);
 
 /** Why a process ended. `signal` is only a crash when spew did not send it. */
 export type ExitReason =
@@ -38,8 +47,13 @@ export type ApplianceEvent =
   | { kind: 'started'; pid: number }
   /** A new agent took over a process that an earlier agent started. */
   | { kind: 'adopted'; pid: number }
+  /** The process ended normally (exit 0), or after spew asked it to stop. */
   | { kind: 'stop' }
   | { kind: 'crash'; reason: ExitReason }
+  | { kind: 'watcher'; what: 'up' | 'down' | 'timeout'; detail: string }
+  | { kind: 'dependency'; dep: string; what: DependencyKind }
+  /** Its dependencies did not all run within `depends_timeout`. */
+  | { kind: 'dependency-timeout'; missing: string[] }
   | { kind: 'stop-request'; kill: boolean }
   | { kind: 'delete' };
 

@@ -7,6 +7,7 @@ import { renderTable, tableWidth, type Cell, type Column } from './table.js';
 
 const STATE_STYLE: Record<ApplianceState, Style> = {
   running: 'green',
+  alive: 'yellow',
   starting: 'yellow',
   waiting: 'yellow',
   stopping: 'yellow',
@@ -23,6 +24,7 @@ const COLUMNS: Column[] = [
   { header: 'PID', align: 'right' },
   { header: 'UPTIME' },
   { header: 'RESTARTS', align: 'right' },
+  { header: 'LIMIT' },
   { header: 'LAST EXIT' },
 ];
 const REASON: Column = { header: 'REASON' };
@@ -36,7 +38,7 @@ export interface StatusTableOptions {
 export function renderStatusTable(appliances: readonly ApplianceStatus[], options: StatusTableOptions): string {
   const rows = appliances.map(statusRow);
   const withReason = [...COLUMNS, REASON];
-  const reasonRows = rows.map((row, i) => [...row, { text: appliances[i]?.reason ?? '' }]);
+  const reasonRows = rows.map((row, i) => [...row, { text: reasonText(appliances[i] as ApplianceStatus) }]);
   const fits = options.width === undefined || tableWidth(withReason, reasonRows) <= options.width;
   return fits
     ? renderTable(withReason, reasonRows, options.paint)
@@ -52,8 +54,23 @@ function statusRow(a: ApplianceStatus): Cell[] {
     { text: a.pid === null ? '-' : String(a.pid) },
     { text: a.uptime_ms === null ? '-' : formatDuration(a.uptime_ms) },
     { text: String(a.restarts) },
+    { text: limitText(a) },
     { text: a.last_exit ?? '-' },
   ];
+}
+
+/** Restarts used against the limit: `3 of 5 in 1m`, or `3 of 5` for a limit with no window. */
+function limitText(a: ApplianceStatus): string {
+  const limit = a.restart_limit;
+  if (!limit) return '-';
+  return `${limit.used} of ${limit.limit}${limit.window_ms === null ? '' : ` in ${formatDuration(limit.window_ms)}`}`;
+}
+
+/** Why it is in its state, led by when the next attempt comes while one is scheduled. */
+function reasonText(a: ApplianceStatus): string {
+  if (a.next_start_in_ms === null) return a.reason;
+  const budget = a.restart_limit ? `, ${a.restart_limit.used} of ${a.restart_limit.limit}` : '';
+  return `next try in ${formatDuration(a.next_start_in_ms)}${budget}; ${a.reason}`;
 }
 
 /** The style of a state, for the one-line answers of start, stop and the like. */

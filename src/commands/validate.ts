@@ -12,8 +12,10 @@ export class Validate extends Command {
     // Loaded here, not at the top: every command class is imported at start-up, and the TOML
     // parser is not needed by the others.
     const { loadApplianceFiles } = await import('../config/appliance-file.js');
-    // The instance default only fills in absent keys; it cannot make a file valid or invalid.
-    const items = await loadApplianceFiles(files, { stop_timeout_ms: 0 });
+    const { checkDependencies } = await import('../supervision/dependency-check.js');
+    // The instance defaults only fill in absent keys; they cannot make a file valid or invalid.
+    const items = await loadApplianceFiles(files, { stop_timeout_ms: 0, depends_timeout_ms: 0 });
+    checkDependencies(items);
     for (const file of files) {
       const count = items.filter((item) => item.file === file).length;
       this.log(`${file}: ok (${count} appliance${count === 1 ? '' : 's'})`);

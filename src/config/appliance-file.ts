@@ -6,7 +6,7 @@ import { errorMessage } from '../common/errors.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { describeValue } from './describe-value.js';
 import { isTable } from './is-table.js';
-import { validateItem } from './item-validator.js';
+import { validateItem, type ItemDefaults } from './item-validator.js';
 import { formatKeyPath } from './key-path.js';
 import { mergeDefaults } from './merge-defaults.js';
 import { parseSpec } from './spec-parser.js';
@@ -33,7 +33,7 @@ const DEFAULTS_KEY = '_';
 export function parseApplianceFile(
   file: string,
   content: string,
-  instanceDefaults: { stop_timeout_ms: number },
+  instanceDefaults: ItemDefaults,
 ): LoadedItem[] {
   return readItems(file, content, instanceDefaults).map(({ column: _column, ...item }) => item);
 }
@@ -44,7 +44,7 @@ export function parseApplianceFile(
  */
 export async function loadApplianceFiles(
   paths: string[],
-  instanceDefaults: { stop_timeout_ms: number },
+  instanceDefaults: ItemDefaults,
 ): Promise<LoadedItem[]> {
   const contents = await Promise.all(
     paths.map(async (file) => {
@@ -65,7 +65,7 @@ export type ApplianceSource = { file: string; content: string; problem?: undefin
  * Parses files already in memory (an API request carries them) as one set, exactly as
  * loadApplianceFiles does for files on disk.
  */
-export function parseApplianceSources(contents: ApplianceSource[], instanceDefaults: { stop_timeout_ms: number }): LoadedItem[] {
+export function parseApplianceSources(contents: ApplianceSource[], instanceDefaults: ItemDefaults): LoadedItem[] {
   const problems: ConfigProblem[] = [];
   const items: LoadedItem[] = [];
   const byName = new Map<string, PositionedItem>();
@@ -133,7 +133,7 @@ async function expandOne(absolutePattern: string): Promise<string[]> {
   return matches.map((file) => path.normalize(file));
 }
 
-function readItems(file: string, content: string, instanceDefaults: { stop_timeout_ms: number }): PositionedItem[] {
+function readItems(file: string, content: string, instanceDefaults: ItemDefaults): PositionedItem[] {
   const document = parseTomlDocument(file, content);
   const problems: ConfigProblem[] = [];
   const reported = new Set<string>();

@@ -325,3 +325,8 @@ function positiveInteger(value: unknown): number {
   }
   return value;
 }
+
+/** What every appliance takes from the instance config unless it says otherwise. */
+export function itemDefaults(config: InstanceConfig): { stop_timeout_ms: number; depends_timeout_ms: number } {
+  return { stop_timeout_ms: config.stop_timeout_ms, depends_timeout_ms: config.supervision.depends_timeout_ms };
+}

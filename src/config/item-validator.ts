@@ -8,9 +8,13 @@ import {
   type HookEvent,
   type Hooks,
   type ItemOpts,
-  type RestartPolicy,
-  type RestartShorthand,
 } from '../appliance/model.js';
+import { shorthandPolicy, type RestartPolicy } from '../supervision/restart-policy.js';
+import type { MonitorSpec, WatcherSpec } from '../watchers/watcher-spec.js';
+import { readMonitors } from './monitor-reader.js';
+import { readRestartPolicy } from './restart-policy-reader.js';
+import { isHttpUrl, readCommand, readNonEmptyString, type Path, type Report } from './value-readers.js';
+import { readWatchers } from './watcher-reader.js';
 import { parseDuration } from '../common/duration.js';
 import type { ConfigProblem } from './config-error.js';
 import { describeValue } from './describe-value.js';
@@ -19,7 +23,6 @@ import { formatKeyPath } from './key-path.js';
 import { unknownKeyMessage } from './unknown-key-message.js';
 import { parseSpec } from './spec-parser.js';
 
-type Path = (string | number)[];
 
 /** Where an item came from: a file table (with positions) or an API body (without). */
 export interface ItemContext {
@@ -37,10 +40,8 @@ export type ItemProblem = Omit<ConfigProblem, 'file'>;
 
 // Extend these when the Docker runner arrives; the messages follow.
 const APPLIANCE_TYPES: readonly ApplianceType[] = ['shell'];
-const RESTART_SHORTHANDS: readonly RestartShorthand[] = ['always', 'crash', 'never'];
 const HOOK_ACTION_KEYS = ['run', 'post', 'timeout'];
 
-const DEFAULT_RESTART: RestartPolicy = { kind: 'shorthand', shorthand: 'never' };
 const DEFAULT_STOP_SIGNAL: NodeJS.Signals = 'SIGTERM';
 
 /**
@@ -50,7 +51,7 @@ const DEFAULT_STOP_SIGNAL: NodeJS.Signals = 'SIGTERM';
 export function validateItem(
   raw: unknown,
   ctx: ItemContext,
-  instanceDefaults: { stop_timeout_ms: number },
+  instanceDefaults: ItemDefaults,
 ): { opts?: ItemOpts; problems: ItemProblem[] } {
   const problems: ItemProblem[] = [];
   const report = (path: Path, message: string): void => {
@@ -80,8 +81,11 @@ export function validateItem(
     user: read<string | undefined>('user', undefined),
     group: read<string | undefined>('group', undefined),
     runneropts: read<Record<string, unknown>>('runneropts', {}),
-    restart: read<RestartPolicy>('restart', DEFAULT_RESTART),
+    restart: read<RestartPolicy>('restart', shorthandPolicy('never')),
+    watchers: read<WatcherSpec[]>('watchers', []),
+    monitors: read<MonitorSpec[]>('monitors', []),
     depends: read<Dependency[]>('depends', []),
+    depends_timeout_ms: read<number>('depends_timeout', instanceDefaults.depends_timeout_ms),
     hooks: read<Hooks>('hooks', {}),
     stop_signal: read<NodeJS.Signals>('stop_signal', DEFAULT_STOP_SIGNAL),
     stop_timeout_ms: read<number>('stop_timeout', instanceDefaults.stop_timeout_ms),
@@ -90,10 +94,10 @@ export function validateItem(
   for (const key of ['cwd', 'user', 'group'] as const) {
     if (opts[key] === undefined) delete opts[key];
   }
+  checkDependencyBindings(opts, report);
   return problems.length === 0 ? { opts, problems } : { problems };
 }
 
-type Report = (path: Path, message: string) => void;
 /** Reads one key's value; on a problem it reports and returns any value, as the item is refused. */
 type Reader = (value: unknown, path: Path, report: Report, ctx: ItemContext) => unknown;
 
@@ -106,7 +110,10 @@ const ITEM_READERS = {
   group: readNonEmptyString,
   runneropts: readRunnerOpts,
   restart: readRestart,
+  watchers: (value: unknown, path: Path, report: Report) => readWatchers(value, path, report) ?? [],
+  monitors: (value: unknown, path: Path, report: Report) => readMonitors(value, path, report) ?? [],
   depends: readDepends,
+  depends_timeout: readDuration,
   hooks: readHooks,
   stop_signal: readStopSignal,
   stop_timeout: readDuration,
@@ -126,22 +133,6 @@ function readType(value: unknown, path: Path, report: Report): unknown {
   return value;
 }
 
-function readCommand(value: unknown, path: Path, report: Report): unknown {
-  if (typeof value === 'string') {
-    if (value.trim() === '') report(path, 'must not be empty');
-    return value;
-  }
-  if (!Array.isArray(value)) {
-    report(path, `expected a string or an array of strings, got ${describeValue(value)}`);
-    return value;
-  }
-  if (value.length === 0) report(path, 'must not be an empty array: give at least the program to run');
-  value.forEach((arg, i) => {
-    if (typeof arg !== 'string') report([...path, i], `expected a string, got ${describeValue(arg)}`);
-    else if (i === 0 && arg === '') report([...path, i], 'the program to run must not be empty');
-  });
-  return value;
-}
 
 function readEnv(value: unknown, path: Path, report: Report): unknown {
   if (!isTable(value)) {
@@ -159,11 +150,6 @@ function readEnv(value: unknown, path: Path, report: Report): unknown {
   return Object.fromEntries(Object.entries(value));
 }
 
-function readNonEmptyString(value: unknown, path: Path, report: Report): unknown {
-  if (typeof value !== 'string') report(path, `expected a string, got ${describeValue(value)}`);
-  else if (value === '') report(path, 'must not be empty');
-  return value;
-}
 
 function readRunnerOpts(value: unknown, path: Path, report: Report): unknown {
   if (!isTable(value)) report(path, `expected a table, got ${describeValue(value)}`);
@@ -171,13 +157,21 @@ function readRunnerOpts(value: unknown, path: Path, report: Report): unknown {
 }
 
 function readRestart(value: unknown, path: Path, report: Report): RestartPolicy {
-  if (value === true) return { kind: 'shorthand', shorthand: 'always' };
-  if (value === false) return { kind: 'shorthand', shorthand: 'never' };
-  if (RESTART_SHORTHANDS.includes(value as RestartShorthand)) {
-    return { kind: 'shorthand', shorthand: value as RestartShorthand };
+  return readRestartPolicy(value, path, report) ?? shorthandPolicy('never');
+}
+
+/** A binding for a dependency the appliance does not have would never fire: say so. */
+function checkDependencyBindings(opts: ItemOpts, report: Report): void {
+  const names = new Set(opts.depends.map((d) => d.name));
+  for (const dep of Object.keys(opts.restart.bindings.dependency)) {
+    if (dep !== '_' && !names.has(dep)) report(['restart', 'dependency', dep], `${dep} is not in depends`);
   }
-  report(path, expectedOneOf(['true', 'false', ...RESTART_SHORTHANDS.map((s) => JSON.stringify(s))]));
-  return DEFAULT_RESTART;
+}
+
+/** What an item takes from the instance config when it does not say. */
+export interface ItemDefaults {
+  stop_timeout_ms: number;
+  depends_timeout_ms: number;
 }
 
 function readDepends(value: unknown, path: Path, report: Report, ctx: ItemContext): Dependency[] {
@@ -251,18 +245,13 @@ function readHookAction(value: unknown, path: Path, report: Report): HookAction[
     return [{ run: run as string, ...timeout }];
   }
   if (post !== undefined) {
-    if (!isHttpUrl(post)) report([...path, 'post'], `expected an http:// or https:// URL, got ${JSON.stringify(post)}`);
+    if (typeof post !== 'string' || !isHttpUrl(post)) report([...path, 'post'], `expected an http:// or https:// URL, got ${JSON.stringify(post)}`);
     return [{ post: post as string, ...timeout }];
   }
   report(path, 'missing run (a command) or post (a URL)');
   return [];
 }
 
-function isHttpUrl(value: unknown): boolean {
-  if (typeof value !== 'string' || !URL.canParse(value)) return false;
-  const { protocol } = new URL(value);
-  return protocol === 'http:' || protocol === 'https:';
-}
 
 function readStopSignal(value: unknown, path: Path, report: Report): NodeJS.Signals {
   if (typeof value !== 'string') {

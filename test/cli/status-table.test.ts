@@ -17,6 +17,9 @@ function appliance(extra: Partial<ApplianceStatus>): ApplianceStatus {
     started_at: '2024-01-01T00:00:00.000Z',
     uptime_ms: 184_000,
     last_exit: null,
+    restart_limit: null,
+    next_start_in_ms: null,
+    watchers: [],
     command: 'sleep 1000',
     file: null,
     ...extra,
@@ -28,12 +31,14 @@ const list = [
   appliance({
     name: 'database-primary',
     ref: 'ff00',
-    state: 'crashed',
     reason: 'exit 1',
     pid: null,
     restarts: 12,
     uptime_ms: null,
     last_exit: 'exit 1',
+    restart_limit: { used: 3, limit: 5, window_ms: 60_000 },
+    state: 'waiting',
+    next_start_in_ms: 12_000,
   }),
 ];
 
@@ -41,9 +46,9 @@ describe('renderStatusTable', () => {
   it('aligns every column (numbers to the right), with human durations', () => {
     const text = renderStatusTable(list, { paint: painter(false) });
     expect(text.split('\n')).toEqual([
-      'NAME              REF     TYPE   STATE     PID  UPTIME  RESTARTS  LAST EXIT  REASON',
-      'web               a1b2c3  shell  running  4242  3m 4s          0  -          started',
-      'database-primary  ff00    shell  crashed     -  -             12  exit 1     exit 1',
+      'NAME              REF     TYPE   STATE     PID  UPTIME  RESTARTS  LIMIT         LAST EXIT  REASON',
+      'web               a1b2c3  shell  running  4242  3m 4s          0  -             -          started',
+      'database-primary  ff00    shell  waiting     -  -             12  3 of 5 in 1m  exit 1     next try in 12s, 3 of 5; exit 1',
     ]);
   });
 
@@ -55,20 +60,20 @@ describe('renderStatusTable', () => {
     const plain = renderStatusTable(list, { paint: painter(false) }).split('\n');
     const coloured = renderStatusTable(list, { paint: painter(true) }).split('\n');
     expect(coloured[1]).toContain('\u001b[32mrunning\u001b[0m');
-    expect(coloured[2]).toContain('\u001b[31mcrashed\u001b[0m');
+    expect(coloured[2]).toContain('\u001b[33mwaiting\u001b[0m');
     // eslint-disable-next-line no-control-regex
     expect(coloured.map((line) => line.replace(/\u001b\[\d+m/g, ''))).toEqual(plain);
   });
 
   it('leaves REASON out when the terminal is too narrow for it', () => {
     const text = renderStatusTable(list, { paint: painter(false), width: 80 });
-    expect(text.split('\n')[0]).toBe('NAME              REF     TYPE   STATE     PID  UPTIME  RESTARTS  LAST EXIT');
+    expect(text.split('\n')[0]).toBe('NAME              REF     TYPE   STATE     PID  UPTIME  RESTARTS  LIMIT         LAST EXIT');
     expect(renderStatusTable(list, { paint: painter(false), width: 200 })).toContain('REASON');
   });
 
   it('prints the headers alone for an agent with no appliances', () => {
     expect(renderStatusTable([], { paint: painter(false) })).toBe(
-      'NAME  REF  TYPE  STATE  PID  UPTIME  RESTARTS  LAST EXIT  REASON',
+      'NAME  REF  TYPE  STATE  PID  UPTIME  RESTARTS  LIMIT  LAST EXIT  REASON',
     );
   });
 });

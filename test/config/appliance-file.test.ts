@@ -1,3 +1,4 @@
+import { shorthandPolicy } from '../../src/supervision/restart-policy.js';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { positionOf } from './position-of.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const fixture = (name: string) => path.join(fixtures, name);
-const instanceDefaults = { stop_timeout_ms: 10_000 };
+const instanceDefaults = { stop_timeout_ms: 10_000, depends_timeout_ms: 60_000 };
 
 /** `file:line:col` of `needle` in `text`. */
 function at(file: string, text: string, needle: string, occurrence = 1): string {
@@ -46,7 +47,10 @@ describe('parseApplianceFile', () => {
       command: 'node server.js',
       env: { LOG_LEVEL: 'info', REGION: 'us', PORT: '8080' },
       runneropts: {},
-      restart: { kind: 'shorthand', shorthand: 'crash' },
+      restart: shorthandPolicy('crash'),
+      watchers: [],
+      monitors: [],
+      depends_timeout_ms: 60_000,
       depends: [{ name: 'db', options: { vsn: '~>15' } }],
       hooks: {},
       stop_signal: 'SIGTERM',
@@ -56,7 +60,7 @@ describe('parseApplianceFile', () => {
     expect(worker).toMatchObject({
       command: ['node', 'worker.js'],
       env: { LOG_LEVEL: 'info', REGION: 'eu' },
-      restart: { kind: 'shorthand', shorthand: 'never' },
+      restart: shorthandPolicy('never'),
       stop_signal: 'SIGINT',
       stop_timeout_ms: 5_000,
       hooks: { crash: [{ post: 'https://hooks.example.com/crash', timeout_ms: 2_000 }] },
@@ -76,7 +80,7 @@ describe('parseApplianceFile', () => {
   });
 
   it('uses the instance stop timeout when neither the item nor _ sets one', () => {
-    const [db] = parseApplianceFile('db.toml', '[db]\ncommand = "x"\n', { stop_timeout_ms: 42_000 });
+    const [db] = parseApplianceFile('db.toml', '[db]\ncommand = "x"\n', { stop_timeout_ms: 42_000, depends_timeout_ms: 60_000 });
     expect(db!.opts.stop_timeout_ms).toBe(42_000);
   });
 
@@ -106,7 +110,7 @@ describe('parseApplianceFile', () => {
       `${at(f, text, 'stdin')}: _.stdin: expected true or false, got a string`,
       `${at(f, text, 'web]')}: web.command: missing: give a string to run with /bin/sh -c, or an array of strings (argv)`,
       `${at(f, text, 'comand')}: web.comand: unknown key; did you mean command?`,
-      `${at(f, text, 'restart')}: web.restart: expected one of true, false, "always", "crash", "never"`,
+      `${at(f, text, 'restart')}: web.restart: expected one of true, false, "always", "crash", "never", or a table`,
       `${at(f, text, 'PORT')}: web.env.PORT: expected a string, got an integer; quote it: "8080"`,
       `${at(f, text, '"web"]')}: web.depends[1]: an appliance cannot depend on itself`,
       `${at(f, text, 'stop_signal')}: worker.stop_signal: unknown signal "SIGNOPE"`,
@@ -124,10 +128,10 @@ describe('parseApplianceFile', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
-      { file: 'examples/web.toml', line: 4, column: 3, keyPath: 'web.restart', message: 'expected one of true, false, "always", "crash", "never"' },
+      { file: 'examples/web.toml', line: 4, column: 3, keyPath: 'web.restart', message: 'expected one of true, false, "always", "crash", "never", or a table' },
     ]);
     expect((error as ConfigError).message).toBe(
-      'examples/web.toml:4:3: web.restart: expected one of true, false, "always", "crash", "never"',
+      'examples/web.toml:4:3: web.restart: expected one of true, false, "always", "crash", "never", or a table',
     );
   });
 
@@ -149,7 +153,7 @@ describe('parseApplianceFile', () => {
   it('reports a bad value inherited from _ once, under _, not again for every item', () => {
     const text = '[_]\nrestart = "often"\n[a]\ncommand = "x"\n[b]\ncommand = "y"\n';
     expect(problems(text)).toEqual([
-      `${at('apps.toml', text, 'restart')}: _.restart: expected one of true, false, "always", "crash", "never"`,
+      `${at('apps.toml', text, 'restart')}: _.restart: expected one of true, false, "always", "crash", "never", or a table`,
     ]);
   });
 

@@ -1,9 +1,10 @@
+import { shorthandPolicy } from '../../src/supervision/restart-policy.js';
 import { describe, expect, it } from 'vitest';
 import { validateItem, type ItemContext } from '../../src/config/item-validator.js';
 
 /** An API body: no positions, no prefix. */
 const api: ItemContext = { keyPrefix: '', locate: () => undefined };
-const instanceDefaults = { stop_timeout_ms: 7_000 };
+const instanceDefaults = { stop_timeout_ms: 7_000, depends_timeout_ms: 60_000 };
 
 function validate(raw: unknown, ctx: ItemContext = api) {
   return validateItem(raw, ctx, instanceDefaults);
@@ -22,8 +23,11 @@ describe('validateItem', () => {
         command: 'sleep 1',
         env: {},
         runneropts: {},
-        restart: { kind: 'shorthand', shorthand: 'never' },
+        restart: shorthandPolicy('never'),
+        watchers: [],
+        monitors: [],
         depends: [],
+        depends_timeout_ms: 60_000,
         hooks: {},
         stop_signal: 'SIGTERM',
         stop_timeout_ms: 7_000,
@@ -58,7 +62,10 @@ describe('validateItem', () => {
       user: 'www-data',
       group: 'www-data',
       runneropts: { anything: [1, { nested: true }] },
-      restart: { kind: 'shorthand', shorthand: 'crash' },
+      restart: shorthandPolicy('crash'),
+      watchers: [],
+      monitors: [],
+      depends_timeout_ms: 60_000,
       depends: [
         { name: 'db', options: {} },
         { name: 'cache', options: { zone: 'eu' } },
@@ -104,7 +111,7 @@ describe('validateItem', () => {
     expect(problemsOf({ comand: 'x', restart: 'sometimes', stdin: 1 })).toEqual([
       'comand: unknown key; did you mean command?',
       'command: missing: give a string to run with /bin/sh -c, or an array of strings (argv)',
-      'restart: expected one of true, false, "always", "crash", "never"',
+      'restart: expected one of true, false, "always", "crash", "never", or a table',
       'stdin: expected true or false, got an integer',
     ]);
   });
@@ -212,18 +219,32 @@ describe('validateItem', () => {
   });
 
   describe('restart', () => {
-    it.each([
-      [true, 'always'],
-      [false, 'never'],
-      ['always', 'always'],
-      ['crash', 'crash'],
-      ['never', 'never'],
-    ])('maps %j to the %s shorthand', (restart, shorthand) => {
-      expect(validate({ command: 'x', restart }).opts?.restart).toEqual({ kind: 'shorthand', shorthand });
+    it('reads the policy with the restart reader (shorthands, tables, lists)', () => {
+      expect(validate({ command: 'x', restart: true }).opts?.restart).toEqual(shorthandPolicy('always'));
+      expect(validate({ command: 'x', restart: { crash: 'restart', limit: { n: 2 } } }).opts?.restart).toMatchObject({
+        form: 'custom',
+        bindings: { crash: 'restart', stop: 'ignore' },
+        limit: { n: 2 },
+      });
     });
 
-    it.each(['sometimes', 'Always', 1, {}])('refuses %j', (restart) => {
-      expect(problemsOf({ command: 'x', restart })).toEqual(['restart: expected one of true, false, "always", "crash", "never"']);
+    it('refuses a binding for a dependency the appliance does not have', () => {
+      expect(problemsOf({ command: 'x', depends: ['db'], restart: { dependency: { db: 'restart', cache: 'stop' } } })).toEqual([
+        'restart.dependency.cache: cache is not in depends',
+      ]);
+    });
+  });
+
+  describe('watchers and monitors', () => {
+    it('reads them with their readers, defaults filled', () => {
+      const opts = validate({ command: 'x', watchers: [{ type: 'tcp', address: '127.0.0.1:80' }], monitors: [{ address: '127.0.0.1:81' }] }).opts;
+      expect(opts?.watchers).toEqual([{ type: 'tcp', address: '127.0.0.1:80', interval_ms: 10_000, timeout_ms: 1_000, retries: 3, start_period_ms: 0 }]);
+      expect(opts?.monitors).toEqual([{ type: 'tcp', address: '127.0.0.1:81' }]);
+    });
+
+    it('takes depends_timeout as a duration, defaulting to the instance setting', () => {
+      expect(validate({ command: 'x', depends_timeout: '5s' }).opts?.depends_timeout_ms).toBe(5_000);
+      expect(validate({ command: 'x' }).opts?.depends_timeout_ms).toBe(60_000);
     });
   });
 

@@ -1,3 +1,4 @@
+import { shorthandPolicy } from '../../src/supervision/restart-policy.js';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ function appliance(name: string): PersistedAppliance {
   return {
     definition: {
       name, ref: `ref-${name}`, options: {}, type: 'shell', command: 'true', env: {}, runneropts: {},
-      restart: { kind: 'shorthand', shorthand: 'never' }, depends: [], hooks: {}, stop_signal: 'SIGTERM',
+      restart: shorthandPolicy('never'), watchers: [], monitors: [], depends: [], depends_timeout_ms: 1000, hooks: {}, stop_signal: 'SIGTERM',
       stop_timeout_ms: 1000, stdin: false,
     },
     desired: 'running', starts: 1, restarts: 0, last_exit: null,
