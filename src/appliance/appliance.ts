@@ -119,8 +119,10 @@ export class Appliance {
     this.state = next.state;
     this.then = next.then;
     this.reason = reasonFor(event, from, next);
-    for (const effect of next.effects) this.run(effect);
+    // Recorded before the effects run: an effect may cause the next transition (a spawn makes
+    // `started`), and the event log must show cause before consequence.
     this.owner.onTransition(this, event, from, next);
+    for (const effect of next.effects) this.run(effect);
     for (const wake of this.waiters) wake();
   }
 
