@@ -8,7 +8,6 @@
  *   heartbeat = { send = "PING\n", interval = "5s" }   # optional; interval defaults to 5s
  */
 import type { MonitorSpec } from '../watchers/watcher-spec.js';
-import { describeValue } from './describe-value.js';
 import {
   checkKeys,
   expectedOneOf,
@@ -16,6 +15,7 @@ import {
   readDuration,
   readNonEmptyString,
   readTable,
+  readTableArray,
   trackProblems,
   type Path,
   type Report,
@@ -28,13 +28,7 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 
 /** `[[NAME.monitors]]`, an array of tables; undefined after reporting when anything is wrong. */
 export function readMonitors(value: unknown, path: Path, report: Report): MonitorSpec[] | undefined {
-  if (!Array.isArray(value)) {
-    report(path, `expected an array of monitor tables ([[NAME.monitors]]), got ${describeValue(value)}`);
-    return undefined;
-  }
-  const checked = trackProblems(report);
-  const monitors = value.map((entry, i) => readMonitor(entry, [...path, i], checked.report));
-  return checked.failed() ? undefined : (monitors as MonitorSpec[]);
+  return readTableArray(value, path, report, 'monitor tables ([[NAME.monitors]])', readMonitor);
 }
 
 function readMonitor(value: unknown, path: Path, report: Report): MonitorSpec | undefined {

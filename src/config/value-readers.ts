@@ -163,3 +163,23 @@ export function isHttpUrl(value: string): boolean {
   const { protocol } = new URL(value);
   return protocol === 'http:' || protocol === 'https:';
 }
+
+/**
+ * An array of tables (`[[NAME.watchers]]`), each read by `readOne`; undefined after reporting
+ * when anything in it is wrong, so one pass reports the problems of every element.
+ */
+export function readTableArray<T>(
+  value: unknown,
+  path: Path,
+  report: Report,
+  what: string,
+  readOne: (entry: unknown, path: Path, report: Report) => T | undefined,
+): T[] | undefined {
+  if (!Array.isArray(value)) {
+    report(path, `expected an array of ${what}, got ${describeValue(value)}`);
+    return undefined;
+  }
+  const checked = trackProblems(report);
+  const read = value.map((entry, i) => readOne(entry, [...path, i], checked.report));
+  return checked.failed() ? undefined : (read as T[]);
+}

@@ -23,6 +23,7 @@ import {
   readDuration,
   readNonEmptyString,
   readTable,
+  readTableArray,
   readWholeNumber,
   trackProblems,
   type Path,
@@ -47,13 +48,7 @@ const MAX_STATUS = 599;
 
 /** `[[NAME.watchers]]`, an array of tables; undefined after reporting when anything is wrong. */
 export function readWatchers(value: unknown, path: Path, report: Report): WatcherSpec[] | undefined {
-  if (!Array.isArray(value)) {
-    report(path, `expected an array of watcher tables ([[NAME.watchers]]), got ${describeValue(value)}`);
-    return undefined;
-  }
-  const checked = trackProblems(report);
-  const watchers = value.map((entry, i) => readWatcher(entry, [...path, i], checked.report));
-  return checked.failed() ? undefined : (watchers as WatcherSpec[]);
+  return readTableArray(value, path, report, 'watcher tables ([[NAME.watchers]])', readWatcher);
 }
 
 function readWatcher(value: unknown, path: Path, report: Report): WatcherSpec | undefined {
