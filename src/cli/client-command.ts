@@ -6,6 +6,7 @@ import { Command, Flags } from '@oclif/core';
 import { SpewError } from '../common/errors.js';
 import { ApiClient } from '../client/api-client.js';
 import { locateSocket, SOCKET_HELP, type SocketFlags } from '../client/locate-socket.js';
+import { cliErrorLine } from './cli-error-line.js';
 import { painter, shouldColour, type Paint } from './style.js';
 
 /** `--json` for every command that reads: scripts parse that, people read the text. */
@@ -35,8 +36,7 @@ export abstract class ClientCommand extends Command {
   /** One failure as the CLI reports it; also used per appliance when a command acts on many. */
   protected reportError(err: SpewError): void {
     process.exitCode = 1;
-    const plain = err.code === 'AGENT_UNREACHABLE' || err.code === 'APPLIANCE_NOT_FOUND';
-    this.logToStderr(plain ? `spew: ${err.message}` : `spew: ${err.code}: ${err.message}`);
+    this.logToStderr(cliErrorLine(err));
   }
 
   /** API errors exit 1 with their words; anything else (usage errors: exit 2) is oclif's. */

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { ClientCommand, jsonFlag } from '../cli/client-command.js';
-import { renderStatusTable } from '../cli/status-table.js';
+import { showStatus } from '../cli/show-status.js';
 
 export class Status extends ClientCommand {
   static override summary = 'Show appliances and their state.';
@@ -12,8 +12,6 @@ export class Status extends ClientCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Status);
-    const appliances = await (await this.connect(flags)).status(argv.map(String));
-    const width = process.stdout.isTTY ? process.stdout.columns : undefined;
-    this.log(flags.json ? JSON.stringify(appliances, null, 2) : renderStatusTable(appliances, { paint: this.paint, width }));
+    this.log(await showStatus({ ...flags, ids: argv.map(String) }));
   }
 }
