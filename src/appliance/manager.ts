@@ -53,6 +53,7 @@ export class Manager {
   private readonly hookRunner: HookRunner;
   /** Appliances waiting for their dependencies, with the timer of their deadline. */
   private readonly awaiting = new Map<Appliance, NodeJS.Timeout>();
+  private readonly pendingLog: [string, string][] = [];
 
   constructor(private readonly opts: ManagerOptions) {
     this.store = new StateStore(
@@ -299,13 +300,26 @@ export class Manager {
   private afterTransition(appliance: Appliance, event: ApplianceEvent, from: ApplianceState, next: Transition): void {
     this.record(appliance, event, event.kind === 'delete' ? 'removed' : appliance.state);
     const level = appliance.state === 'crashed' || appliance.state === 'failed' || event.kind === 'crash' ? 'warn' : 'info';
-    this.opts.logger.log(level, `${appliance.name}: ${event.kind} -> ${appliance.state} (${appliance.reason})`);
+    this.logSoon(level, `${appliance.name}: ${event.kind} -> ${appliance.state} (${appliance.reason})`);
     void this.store.save();
     const hook = hookEventOf(event, from, next);
     if (hook) this.runHooks(appliance, hook, appliance.reason, { event });
     const kind = dependencyKindOf(event, from, next);
     if (kind) for (const dependent of this.dependentsOf(appliance.name)) dependent.dispatch({ kind: 'dependency', dep: appliance.name, what: kind });
     if (appliance.state === 'running') this.startReadyDependents();
+  }
+
+  /**
+   * Transitions reach the agent's log on the next turn of the event loop: formatting them is
+   * not worth delaying a restart for, and the event log already has them, in order.
+   */
+  private logSoon(level: string, message: string): void {
+    if (this.pendingLog.length === 0) {
+      setImmediate(() => {
+        for (const [l, m] of this.pendingLog.splice(0)) this.opts.logger.log(l, m);
+      });
+    }
+    this.pendingLog.push([level, message]);
   }
 
   private dependencyEdges(): Map<string, string[]> {

@@ -28,13 +28,19 @@ export class ShellProcess implements RunHandle {
   ) {
     this.status = pending.toString();
     this.exited = new Promise((resolve) => {
+      let settled = false;
+      const settle = (): void => {
+        if (settled) return;
+        settled = true;
+        void this.settle().then(resolve);
+      };
+      // The status line is the shim's last act before it exits: no need to wait for the close.
       lifeline.on('data', (chunk: Buffer) => {
         this.status += chunk.toString();
+        if (this.status.includes('\n')) settle();
       });
       // 'close' comes after 'end' and after errors alike: the shim is gone either way.
-      lifeline.once('close', () => {
-        void this.settle().then(resolve);
-      });
+      lifeline.once('close', settle);
       lifeline.on('error', () => undefined);
     });
   }
