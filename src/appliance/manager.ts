@@ -291,6 +291,7 @@ export class Manager {
   }
 
   private forget(appliance: Appliance): void {
+    this.stopAwaiting(appliance);
     this.opts.runner.release(appliance.definition);
     appliance.capture.close();
     this.byRef.delete(appliance.ref);
@@ -306,7 +307,16 @@ export class Manager {
     if (hook) this.runHooks(appliance, hook, appliance.reason, { event });
     const kind = dependencyKindOf(event, from, next);
     if (kind) for (const dependent of this.dependentsOf(appliance.name)) dependent.dispatch({ kind: 'dependency', dep: appliance.name, what: kind });
+    if (appliance.state !== 'waiting') this.stopAwaiting(appliance);
     if (appliance.state === 'running') this.startReadyDependents();
+  }
+
+  /** Its wait for dependencies is over, one way or another: drop the deadline with it. */
+  private stopAwaiting(appliance: Appliance): void {
+    const timer = this.awaiting.get(appliance);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.awaiting.delete(appliance);
   }
 
   /**
@@ -335,7 +345,7 @@ export class Manager {
   }
 
   private awaitDependencies(appliance: Appliance): void {
-    clearTimeout(this.awaiting.get(appliance));
+    this.stopAwaiting(appliance);
     const timer = setTimeout(() => {
       this.awaiting.delete(appliance);
       appliance.dispatch({ kind: 'dependency-timeout', missing: this.missingDependencies(appliance) });
@@ -345,15 +355,10 @@ export class Manager {
 
   /** Starts every appliance that waited for dependencies and now has them all running. */
   private startReadyDependents(): void {
-    for (const [appliance, timer] of this.awaiting) {
-      if (appliance.state !== 'waiting') {
-        clearTimeout(timer);
-        this.awaiting.delete(appliance);
-      } else if (this.missingDependencies(appliance).length === 0) {
-        clearTimeout(timer);
-        this.awaiting.delete(appliance);
-        appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
-      }
+    for (const appliance of [...this.awaiting.keys()]) {
+      if (this.missingDependencies(appliance).length > 0) continue;
+      this.stopAwaiting(appliance);
+      appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
     }
   }
 
