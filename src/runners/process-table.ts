@@ -8,9 +8,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/**
+ * A snapshot is reused for at least this long, and for four times as long as the last scan
+ * took: with thousands of processes a scan costs tens of milliseconds, and rescanning for
+ * every caller would then take the whole event loop.
+ */
 const SNAPSHOT_MS = 10;
 
-let snapshot: { at: number; groups: Set<number> } | undefined;
+let snapshot: { at: number; groups: Set<number>; validMs: number } | undefined;
 
 function scan(): Set<number> {
   const groups = new Set<number>();
@@ -31,6 +36,10 @@ function scan(): Set<number> {
 
 export function groupHasLiveMembers(pgid: number): boolean {
   const now = Date.now();
-  if (!snapshot || now - snapshot.at > SNAPSHOT_MS) snapshot = { at: now, groups: scan() };
+  if (!snapshot || now - snapshot.at > snapshot.validMs) {
+    const groups = scan();
+    const took = Date.now() - now;
+    snapshot = { at: Date.now(), groups, validMs: Math.max(SNAPSHOT_MS, took * 4) };
+  }
   return snapshot.groups.has(pgid);
 }

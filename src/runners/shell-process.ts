@@ -15,6 +15,8 @@ const GROUP_POLL_MS = 10;
 
 export class ShellProcess implements RunHandle {
   readonly exited: Promise<ExitReason>;
+  /** Settles when the shim has exited (its lifeline closed), a moment after its status line. */
+  private readonly shimGone: Promise<void>;
   private status = '';
   private stopDeadline: number | undefined;
   private killTimer: NodeJS.Timeout | undefined;
@@ -27,6 +29,7 @@ export class ShellProcess implements RunHandle {
     pending: Buffer = Buffer.alloc(0),
   ) {
     this.status = pending.toString();
+    this.shimGone = new Promise((resolve) => lifeline.once('close', () => resolve()));
     this.exited = new Promise((resolve) => {
       let settled = false;
       const settle = (): void => {
@@ -60,10 +63,13 @@ export class ShellProcess implements RunHandle {
 
   private async settle(): Promise<ExitReason> {
     const reason = parseStatusLine(this.status) ?? this.statusFromFile() ?? { kind: 'signal', signal: 'SIGKILL' };
-    if (this.stopDeadline !== undefined) {
+    const deadline = this.stopDeadline;
+    if (deadline !== undefined) {
       // A stop is graceful for the whole tree: the rest of the group had the same signal and
-      // gets until the deadline to go, then SIGKILL.
-      while (groupAlive(this.pid) && Date.now() < this.stopDeadline) {
+      // gets until the deadline to go, then SIGKILL. The shim itself leaves right after its
+      // status line; waiting for that first saves a poll interval in the common case.
+      await Promise.race([this.shimGone, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      while (groupAlive(this.pid) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, GROUP_POLL_MS));
       }
     }
