@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import {
-  REPO, TAG_VAR, fmt, makeTemp, median, newTag, nowMs, percentile, sleep, startAgent, stopAgent,
+  REPO, TAG_VAR, childrenOf, fmt, makeTemp, median, newTag, nowMs, percentile, sleep, startAgent, stopAgent,
   waitForAgent, writeInstance,
 } from './lib.js';
 
@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
 `;
 
 /** Builds the child; answers how to run it and how the clock offset was found. */
-function prepareChild(dir) {
+export function prepareChild(dir) {
   const source = join(dir, 'stamp.c');
   const binary = join(dir, 'stamp');
   writeFileSync(source, STAMP_C);
@@ -104,7 +104,7 @@ function offsetFromDateTick() {
   return best;
 }
 
-function readLines(file) {
+export function readLines(file) {
   try {
     return readFileSync(file, 'utf8').split('\n').filter((line) => line !== '');
   } catch {
@@ -113,7 +113,7 @@ function readLines(file) {
 }
 
 /** Polls the stamp file every millisecond until it has more than `count` lines. */
-async function nextLine(file, count, timeoutMs = 10_000) {
+export async function nextLine(file, count, timeoutMs = 10_000) {
   const deadline = nowMs() + timeoutMs;
   for (;;) {
     const lines = readLines(file);
@@ -126,15 +126,7 @@ async function nextLine(file, count, timeoutMs = 10_000) {
   }
 }
 
-function childrenOf(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-const toMs = (ns) => Number(ns) / 1e6;
+export const toMs = (ns) => Number(ns) / 1e6;
 
 /**
  * Crashes the appliance `crashes` times (after WARMUP uncounted ones). With `trace`, the agent

@@ -16,7 +16,7 @@ const POLL_MS = 100;
  * until `n` appliances are running. Answers performance.now() of the first answer and of the
  * answer that had them all running.
  */
-async function pollUntilRunning(agent, client, n, timeoutMs = 120_000) {
+export async function pollUntilRunning(agent, client, n, timeoutMs = 120_000) {
   const start = nowMs();
   let firstAnswer;
   let lastRunning = 0;
@@ -40,11 +40,14 @@ function lastStartedAt(list) {
   return Math.max(...list.map((a) => Date.parse(a.started_at ?? '')).filter(Number.isFinite));
 }
 
-/** Figure 2: first boot of an agent whose config includes N appliances. Leaves the agent running. */
-export async function bootFleet(log, n = FLEET) {
-  const dir = makeTemp('fleet');
-  const instance = writeInstance(dir, { appliances: fleetFile(n) });
-  const agent = startAgent(instance, { label: 'fleet' });
+/**
+ * Figure 2: first boot of an agent whose config includes N appliances (`appliances`: the text
+ * of the file; N `sleep`s by default). Leaves the agent running.
+ */
+export async function bootFleet(log, n = FLEET, { appliances = fleetFile(n), label = 'fleet' } = {}) {
+  const dir = makeTemp(label);
+  const instance = writeInstance(dir, { appliances });
+  const agent = startAgent(instance, { label });
   const client = await apiClient(instance.socket);
   const { firstAnswer, allRunning, list } = await pollUntilRunning(agent, client, n);
   const about = await client.agent();
@@ -72,17 +75,20 @@ export async function bootFleet(log, n = FLEET) {
  * Figure 3: RSS and CPU of the agent idling with the fleet running: the figure is the first
  * `seconds` after a 2 s settle; a second window as long again shows the steady state (V8 runs
  * a one-off "memory reducer" GC some 20-30 s after the busy boot, which lands in the first).
+ * `onSample(s)`, when given, is called right after sample s (0 to 2 * seconds) is taken.
  */
-export async function measureIdle(fleet, log, seconds = 30) {
+export async function measureIdle(fleet, log, seconds = 30, { onSample } = {}) {
   const { pid } = fleet.agent;
   const settle = 2000;
   await sleep(settle);
   const hz = clockTicksPerSecond();
   const samples = [{ ...procUsage(pid), at: nowMs() }];
+  onSample?.(0);
   const t0 = samples[0].at;
   for (let s = 1; s <= 2 * seconds; s++) {
     await sleep(Math.max(0, t0 + s * 1000 - nowMs()));
     samples.push({ ...procUsage(pid), at: nowMs() });
+    onSample?.(s);
   }
   const window = (from, to) => {
     const [a, b] = [samples[from], samples[to]];

@@ -142,9 +142,10 @@ export function installCleanupHandlers() {
 
 /**
  * Writes an instance config in DIR. `appliances`, when given, is the text of an appliance file
- * included by it (applied on the agent's first boot).
+ * included by it (applied on the agent's first boot); `supervision`, the keys of its
+ * `[supervision]` table (e.g. `{ max_restarts: 1000 }`).
  */
-export function writeInstance(dir, { appliances, stopTimeout = '5s' } = {}) {
+export function writeInstance(dir, { appliances, stopTimeout = '5s', supervision } = {}) {
   const config = join(dir, 'spew.toml');
   const lines = [
     `socket = ${JSON.stringify(join(dir, 'spew.sock'))}`,
@@ -159,6 +160,10 @@ export function writeInstance(dir, { appliances, stopTimeout = '5s' } = {}) {
     lines.push('include = ["appliances.d/*.toml"]');
   } else {
     lines.push('include = []');
+  }
+  // Tables come after every top-level key.
+  if (supervision !== undefined) {
+    lines.push('[supervision]', ...Object.entries(supervision).map(([key, value]) => `${key} = ${JSON.stringify(value)}`));
   }
   writeFileSync(config, `${lines.join('\n')}\n`);
   return { config, socket: join(dir, 'spew.sock'), logDir: join(dir, 'logs'), stateDir: join(dir, 'state') };
@@ -277,4 +282,60 @@ export function fleetNames(n) {
 
 export function fleetFile(n, command = ['sleep', '100000']) {
   return fleetNames(n).map((name) => `[${name}]\ncommand = ${JSON.stringify(command)}\n`).join('\n');
+}
+
+/**
+ * The records of STATE_DIR/events.log from byte `from` on (the agent appends whole lines with
+ * one write each; a last line without its newline yet is left for the next read). Answers the
+ * parsed records and the offset to read on from.
+ */
+export function readEvents(stateDir, from = 0) {
+  let buffer;
+  try {
+    buffer = readFileSync(join(stateDir, 'events.log'));
+  } catch {
+    return { records: [], next: from };
+  }
+  const end = buffer.lastIndexOf(0x0a) + 1;
+  if (end <= from) return { records: [], next: from };
+  const records = [];
+  for (const line of buffer.subarray(from, end).toString('utf8').split('\n')) {
+    if (line === '') continue;
+    try {
+      const record = JSON.parse(line);
+      records.push({ ...record, ms: Date.parse(record.time) });
+    } catch {
+      // Not a whole record.
+    }
+  }
+  return { records, next: end };
+}
+
+/** Size of STATE_DIR/events.log now: read on from here to see only what comes next. */
+export function eventsOffset(stateDir) {
+  return readEvents(stateDir, 0).next;
+}
+
+/** The PIDs of a process's children (Linux /proc). */
+export function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The most events of `times` (ms, any order) that fall inside one window of `windowMs`, the
+ * window at t being (t - windowMs, t] as the agent's throttle counts it.
+ */
+export function maxInWindow(times, windowMs) {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let first = 0;
+  for (let last = 0; last < sorted.length; last++) {
+    while (sorted[last] - sorted[first] >= windowMs) first++;
+    best = Math.max(best, last - first + 1);
+  }
+  return best;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- PART...]`: spew's performance figures next to their targets.
 //
-//   node bench/run.js                  every part: crash up idle status stop apply
+//   node bench/run.js                  every part: crash up idle status stop apply watchers monitor cascade
 //   node bench/run.js crash            one part (or several, in any order)
 //   node bench/run.js --no-build idle  skip `npm run build` (dist/ must be current)
 //
@@ -11,11 +11,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { runCascade } from './cascade.js';
 import { runCrash } from './crash.js';
 import { FLEET, bootFleet, dropFleet, measureApply, measureIdle, measureStatus, measureStop } from './fleet.js';
 import { REPO, cleanupEverything, fmt, installCleanupHandlers, nowMs } from './lib.js';
+import { runMonitor } from './monitor.js';
+import { runWatchers } from './watchers.js';
 
-const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply'];
+const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply', 'watchers', 'monitor', 'cascade'];
 const FLEET_PARTS = new Set(['up', 'idle', 'status', 'stop']);
 const log = (line = '') => console.log(line);
 
@@ -134,6 +137,29 @@ function table(parts) {
     info('   spew --version, median', st?.versionMedian, 'ms', 0);
     info('   node -e 0, median', st?.nodeMedian, 'ms', 0, '(Node floor)');
   }
+  const w = results.watchers;
+  if (parts.has('watchers')) {
+    add(`6. agent CPU, ${FLEET} HTTP watchers every 5 s (steady 30 s)`, w?.cpuPct, '% core', 2, '<= 5 %', '', (v) => v <= 5);
+    info(`   same ${FLEET} without watchers (${w?.baseFrom ?? '?'})`, w?.baseCpuPct, '% core', 2);
+    info('   agent RSS with watchers, end of window', w?.rssMb, 'MB', 1, '(idle target 100 MB)');
+    info('   agent RSS without watchers', w?.baseRssMb, 'MB', 1);
+    info('   agent CPU with watchers, first 30 s (boot GC)', w?.firstCpuPct, '% core', 2);
+    info('   health checks served in the 30 s', w?.requests, '', 0, '(expected 6000)');
+    info('   new connections to the server in the 30 s', w?.connections, '', 0, '(0: all reused)');
+  }
+  const m = results.monitor;
+  if (parts.has('monitor')) {
+    info(`7. monitor RST -> restarted program, p50 (${m?.child ?? '?'} child)`, m?.p50, 'ms', 2, '(no target)');
+    info('   monitor RST -> restarted program, p90', m?.p90, 'ms', 2);
+    info('   monitor FIN -> restarted program, p50', m?.finP50, 'ms', 2);
+  }
+  const k = results.cascade;
+  if (parts.has('cascade')) {
+    info(`8. db crash -> 50 dependents started, throttled, p50`, k?.p50, 'ms', 0, `(no target; ${k?.maxRestarts ?? '?'}/${k?.windowMs ?? '?'} ms, jitter ${k?.jitterMs ?? '?'} ms)`);
+    info('   same, max of the rounds', k?.max, 'ms', 0);
+    add('   most restarts begun in one window', k?.maxWindow, '', 0, `<= ${k?.maxRestarts ?? '?'} (max_restarts)`, '', (v) => v <= (k?.maxRestarts ?? Infinity));
+    info('   unthrottled (max_restarts 1000), p50', k?.freeP50, 'ms', 0);
+  }
   const header = ['Figure', 'Result', 'Target', 'Peers', 'vs target'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ').trimEnd();
@@ -168,6 +194,10 @@ async function main() {
   }
 
   if (parts.has('apply')) results.apply = await part(`extra: spew apply of ${FLEET} on a running empty agent`, () => measureApply(log));
+
+  if (parts.has('watchers')) results.watchers = await part(`6. watcher cost: ${FLEET} appliances with an HTTP watcher every 5 s`, () => runWatchers(log, { baseline: results.idle }));
+  if (parts.has('monitor')) results.monitor = await part('7. monitor connection reset -> restart', () => runMonitor(log));
+  if (parts.has('cascade')) results.cascade = await part('8. dependency crash -> 50 dependents restarted, under the throttle', () => runCascade(log));
 
   table(parts);
   log();

@@ -20,8 +20,13 @@ import { transition, type AfterStop, type Effect, type Transition } from './stat
 
 /** What an appliance needs from the manager that owns it. */
 export interface ApplianceOwner {
-  /** After every accepted transition: log it, persist it, tell dependents, run hooks. */
+  /** After every accepted transition, before its effects: record it, persist it, queue hooks. */
   onTransition(appliance: Appliance, event: ApplianceEvent, from: ApplianceState, next: Transition): void;
+  /**
+   * After the transition's effects: tell dependents. Kept after, so that a crashed dependency
+   * has scheduled its own restart before its dependents react (and queues ahead of them).
+   */
+  afterEffects(appliance: Appliance, event: ApplianceEvent, from: ApplianceState, next: Transition): void;
   /** The appliance has been deleted and must be dropped. */
   onForget(appliance: Appliance): void;
   dependenciesReady(appliance: Appliance): boolean;
@@ -66,6 +71,8 @@ export class Appliance {
   private then: AfterStop | undefined;
   private handle: RunHandle | undefined;
   private cancelStart: (() => void) | undefined;
+  /** The coming start is a restart that the throttle let through; cleared by the spawn. */
+  private throttled = false;
   private readonly waiters = new Set<() => void>();
   private limiter: RestartLimiter;
   private health: HealthWatch;
@@ -123,7 +130,24 @@ export class Appliance {
     // `started`), and the event log must show cause before consequence.
     this.owner.onTransition(this, event, from, next);
     for (const effect of next.effects) this.run(effect);
+    this.owner.afterEffects(this, event, from, next);
     for (const wake of this.waiters) wake();
+  }
+
+  /**
+   * Its dependencies all run now: the start that waited for them goes on. A restart passes the
+   * throttle again, so a dependency that comes back does not set every dependent spawning at once.
+   */
+  resumeStart(): void {
+    if (!this.throttled) {
+      this.dispatch({ kind: 'start', n: this.starts + 1 });
+      return;
+    }
+    this.cancelStart?.();
+    this.cancelStart = this.services.throttle.schedule(0, () => {
+      this.cancelStart = undefined;
+      this.dispatch({ kind: 'start', n: this.starts + 1 });
+    });
   }
 
   /** `spew start` (or reset): a failed appliance gets its full restart budget back. */
@@ -200,6 +224,7 @@ export class Appliance {
     switch (effect.kind) {
       case 'spawn': {
         this.starts += 1;
+        this.throttled = false;
         const handle = this.services.runner.start(this.definition);
         this.watch(handle);
         if (handle.pid > 0) this.dispatch({ kind: 'started', pid: handle.pid });
@@ -219,6 +244,7 @@ export class Appliance {
           // A retry after `failed` begins a fresh budget, as an operator's `spew start` would.
           if (fromFailed) this.limiter.reset();
           else this.restarts += 1;
+          this.throttled = true;
           this.dispatch({ kind: 'start', n: this.starts + 1 });
         });
         return;

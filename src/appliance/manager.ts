@@ -53,7 +53,7 @@ export class Manager {
   private readonly hookRunner: HookRunner;
   /** Appliances waiting for their dependencies, with the timer of their deadline. */
   private readonly awaiting = new Map<Appliance, NodeJS.Timeout>();
-  private readonly pendingLog: [string, string][] = [];
+  private readonly deferred: (() => void)[] = [];
 
   constructor(private readonly opts: ManagerOptions) {
     this.store = new StateStore(
@@ -75,7 +75,8 @@ export class Manager {
     };
     this.hookRunner = new HookRunner((ctx, outcome) => this.hookDone(ctx.ref, ctx.event, outcome));
     this.owner = {
-      onTransition: (appliance, event, from, next) => this.afterTransition(appliance, event, from, next),
+      onTransition: (appliance, event, from, next) => this.recordTransition(appliance, event, from, next),
+      afterEffects: (appliance, event, from, next) => this.followTransition(appliance, event, from, next),
       onForget: (appliance) => this.forget(appliance),
       dependenciesReady: (appliance) => this.missingDependencies(appliance).length === 0,
       awaitDependencies: (appliance) => this.awaitDependencies(appliance),
@@ -156,10 +157,18 @@ export class Manager {
   }
 
   async create(item: LoadedItem, start: boolean): Promise<Appliance> {
+    checkDependencies([item], this.dependencyEdges());
+    return this.createChecked(item, start);
+  }
+
+  /**
+   * Creates an appliance whose dependencies are known to be sound. `apply` checks its items as
+   * one set, where an appliance may depend on one that is created after it.
+   */
+  private async createChecked(item: LoadedItem, start: boolean): Promise<Appliance> {
     if (this.byName.has(item.spec.name)) {
       throw new SpewError('NAME_TAKEN', `an appliance named "${item.spec.name}" already exists`);
     }
-    checkDependencies([item], this.dependencyEdges());
     const appliance = this.add({
       definition: this.definitionOf(item, newRef()),
       desired: start ? 'running' : 'stopped',
@@ -169,7 +178,7 @@ export class Manager {
     });
     await this.opts.runner.prepare([{ def: appliance.definition, capture: appliance.capture }]);
     this.record(appliance, { kind: 'create' });
-    this.runHooks(appliance, 'create', 'created', {});
+    this.runHooks(appliance, 'create', 'created', appliance.state, {});
     // The definition is on disk before anything runs, so a crash can't leave an unknown process.
     await this.store.save();
     if (start) await this.start(appliance.ref);
@@ -205,7 +214,7 @@ export class Manager {
     const appliance = await this.stop(id, false);
     const last = appliance.status(Date.now());
     appliance.dispatch({ kind: 'delete' });
-    this.runHooks(appliance, 'remove', 'removed', {});
+    this.runHooks(appliance, 'remove', 'removed', 'removed', {});
     await this.store.save();
     return last;
   }
@@ -238,7 +247,7 @@ export class Manager {
   private async carryOut(entry: PlanEntry, item: LoadedItem | undefined): Promise<void> {
     switch (entry.action) {
       case 'create':
-        entry.ref = (await this.create(item as LoadedItem, true)).ref;
+        entry.ref = (await this.createChecked(item as LoadedItem, true)).ref;
         return;
       case 'update':
         await this.update(this.get(entry.name), item as LoadedItem);
@@ -298,17 +307,27 @@ export class Manager {
     this.byName.delete(appliance.name);
   }
 
-  private afterTransition(appliance: Appliance, event: ApplianceEvent, from: ApplianceState, next: Transition): void {
-    this.record(appliance, event, event.kind === 'delete' ? 'removed' : appliance.state);
-    const level = appliance.state === 'crashed' || appliance.state === 'failed' || event.kind === 'crash' ? 'warn' : 'info';
-    this.logSoon(level, `${appliance.name}: ${event.kind} -> ${appliance.state} (${appliance.reason})`);
+  private recordTransition(appliance: Appliance, event: ApplianceEvent, from: ApplianceState, next: Transition): void {
+    this.record(appliance, event, event.kind === 'delete' ? 'removed' : next.state);
+    const level = next.state === 'crashed' || next.state === 'failed' || event.kind === 'crash' ? 'warn' : 'info';
+    const line = `${appliance.name}: ${event.kind} -> ${next.state} (${appliance.reason})`;
+    const hooks = hookEventsOf(event, from, next);
+    const [reason, state] = [appliance.reason, next.state];
+    // Logging and hooks (a hook may spawn a process) wait for the next turn of the event loop,
+    // in the order of the transitions: nothing they do is worth delaying a restart for.
+    this.soon(() => {
+      this.opts.logger.log(level, line);
+      // The event rides along as `cause`: under `event` it would hide which hook fired.
+      for (const hook of hooks) this.runHooks(appliance, hook, reason, state, { cause: event });
+    });
     void this.store.save();
-    const hook = hookEventOf(event, from, next);
-    if (hook) this.runHooks(appliance, hook, appliance.reason, { event });
+  }
+
+  private followTransition(appliance: Appliance, event: ApplianceEvent, from: ApplianceState, next: Transition): void {
     const kind = dependencyKindOf(event, from, next);
     if (kind) for (const dependent of this.dependentsOf(appliance.name)) dependent.dispatch({ kind: 'dependency', dep: appliance.name, what: kind });
-    if (appliance.state !== 'waiting') this.stopAwaiting(appliance);
-    if (appliance.state === 'running') this.startReadyDependents();
+    if (next.state !== 'waiting') this.stopAwaiting(appliance);
+    if (next.state === 'running') this.startReadyDependents();
   }
 
   /** Its wait for dependencies is over, one way or another: drop the deadline with it. */
@@ -319,17 +338,14 @@ export class Manager {
     this.awaiting.delete(appliance);
   }
 
-  /**
-   * Transitions reach the agent's log on the next turn of the event loop: formatting them is
-   * not worth delaying a restart for, and the event log already has them, in order.
-   */
-  private logSoon(level: string, message: string): void {
-    if (this.pendingLog.length === 0) {
+  /** Runs work on the next turn of the event loop, in the order it was asked for. */
+  private soon(work: () => void): void {
+    if (this.deferred.length === 0) {
       setImmediate(() => {
-        for (const [l, m] of this.pendingLog.splice(0)) this.opts.logger.log(l, m);
+        for (const next of this.deferred.splice(0)) next();
       });
     }
-    this.pendingLog.push([level, message]);
+    this.deferred.push(work);
   }
 
   private dependencyEdges(): Map<string, string[]> {
@@ -358,14 +374,14 @@ export class Manager {
     for (const appliance of [...this.awaiting.keys()]) {
       if (this.missingDependencies(appliance).length > 0) continue;
       this.stopAwaiting(appliance);
-      appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
+      appliance.resumeStart();
     }
   }
 
-  private runHooks(appliance: Appliance, hook: HookEvent, reason: string, payload: Record<string, unknown>): void {
+  private runHooks(appliance: Appliance, hook: HookEvent, reason: string, state: string, payload: Record<string, unknown>): void {
     const actions = appliance.definition.hooks[hook];
     if (!actions || actions.length === 0) return;
-    this.hookRunner.run(actions, { appliance: appliance.name, ref: appliance.ref, event: hook, reason, state: appliance.state, payload });
+    this.hookRunner.run(actions, { appliance: appliance.name, ref: appliance.ref, event: hook, reason, state, payload });
   }
 
   /** A failed or hanging hook is logged and recorded, and never holds supervision up. */
@@ -382,10 +398,19 @@ export class Manager {
   }
 }
 
-/** The hook event a transition fires, if any. */
-function hookEventOf(event: ApplianceEvent, from: ApplianceState, next: Transition): HookEvent | undefined {
-  if (next.state === 'failed' && from !== 'failed') return 'failed';
-  if (next.effects.some((e) => e.kind === 'schedule-start') && next.state === 'waiting') return 'restart';
+/**
+ * The hooks a transition fires: the event's own (a crash is a crash, whether or not it is
+ * restarted), then what supervision made of it, `restart` or `failed`.
+ */
+function hookEventsOf(event: ApplianceEvent, from: ApplianceState, next: Transition): HookEvent[] {
+  const own = ownHookOf(event);
+  const hooks: HookEvent[] = own ? [own] : [];
+  if (next.state === 'failed' && from !== 'failed') hooks.push('failed');
+  else if (next.effects.some((e) => e.kind === 'schedule-start') && next.state === 'waiting') hooks.push('restart');
+  return hooks;
+}
+
+function ownHookOf(event: ApplianceEvent): HookEvent | undefined {
   switch (event.kind) {
     case 'started':
     case 'adopted':
