@@ -1,0 +1,530 @@
+/**
+ * Runs `type = "docker"` appliances as containers, through dockerode against the engine at
+ * DOCKER_HOST or /var/run/docker.sock. Pulling is not this runner's job: the image must exist.
+ *
+ * One container per run, named `spew-NAME-REF` and labelled `spew.ref`, `spew.name`,
+ * `spew.version`. A run ends when the engine says so: one event stream for the whole runner
+ * (see engine-events.ts) delivers `die` and `oom`; nothing is polled. When that stream breaks,
+ * the runner reconnects with backoff and reconciles every run it knows by inspecting its
+ * container. Once a run's end has been reported through `exited`, its container is removed: it
+ * is accounted for, and the next agent must not report the same ending again (as the shell
+ * runner deletes its pid record). An agent killed between the two reports it twice.
+ *
+ * Output: the container's log stream (with the engine's timestamps) is followed into the
+ * appliance's capture, so captured lines look exactly like a shell appliance's. The time of the
+ * last message seen is kept per ref and stream, in memory; a reconnect or an adoption by this same runner
+ * follows on from exactly there (messages at or before it are skipped). A new agent knows no
+ * such time: `lastLogTime` (e.g. the last line of the appliance's log file) minus a margin is
+ * used, accepting a few duplicate lines rather than a loss; without it, only new output is
+ * followed.
+ */
+import Docker from 'dockerode';
+import type { Duplex } from 'node:stream';
+import type { ApplianceDefinition } from '../../appliance/model.js';
+import type { ExitReason } from '../../appliance/state.js';
+import { errorMessage } from '../../common/errors.js';
+import type { OutputStream } from '../../logs/log-line.js';
+import type { OutputCapture } from '../../logs/output-capture.js';
+import type { AdoptResult, RunHandle, Runner } from '../runner.js';
+import { decodeWaitStatus } from '../shell-shim.js';
+import { ContainerSpecError, createOptions, imageOf, LABEL_NAME, LABEL_REF, LABEL_VERSION } from './container-spec.js';
+import { DockerRun } from './docker-run.js';
+import { EngineEvents, type Backoff, type ContainerEvent, type EngineState } from './engine-events.js';
+import { LogFrameReader, timeAfter } from './log-frames.js';
+
+export interface DockerRunnerOptions {
+  /** Defaults to dockerode's own choice: DOCKER_HOST, else /var/run/docker.sock. */
+  docker?: Docker;
+  /** A capture that cannot write (full disk) is reported, never allowed to stop the agent. */
+  onCaptureError?: (def: ApplianceDefinition, err: unknown) => void;
+  /** The engine became reachable or unreachable; `detail` says why. */
+  onEngineState?: (state: EngineState, detail: string) => void;
+  /** For a new agent adopting a container: the time of the last output it already has. */
+  lastLogTime?: (def: ApplianceDefinition) => Date | undefined;
+  backoff?: Backoff;
+}
+
+/** A container that carries spew's labels but whose appliance this agent does not know. */
+export interface OrphanContainer {
+  id: string;
+  name: string;
+  ref: string;
+  appliance: string;
+  version: string;
+  state: string;
+}
+
+/** How far before `lastLogTime` an adopting agent starts reading: a few duplicates, no loss. */
+const ADOPT_LOG_MARGIN_MS = 1000;
+/** How long an ending run waits for the rest of its output before it reports the end. */
+const LOG_DRAIN_MS = 2000;
+/** How long an adoption waits for the event stream before it looks at containers. */
+const EVENTS_READY_MS = 3000;
+
+interface Follow {
+  stream: NodeJS.ReadableStream & { destroy?: () => void };
+  done: Promise<void>;
+  /** The engine connection it was opened on: a stream from before a reconnect is suspect. */
+  epoch: number;
+  run: DockerRun;
+}
+
+interface Known {
+  def: ApplianceDefinition;
+  capture?: OutputCapture;
+  run?: DockerRun;
+  follow?: Follow;
+  stdin?: Duplex;
+  stdinQueue: Buffer[];
+}
+
+export class DockerRunner implements Runner {
+  private readonly docker: Docker;
+  private readonly events: EngineEvents;
+  private readonly known = new Map<string, Known>();
+  /**
+   * The engine time of the last log message seen, per ref and per stream: each stream is
+   * stamped by its own copier in the engine, so stdout and stderr times interleave out of order
+   * in the log, but within one stream they only grow.
+   */
+  private readonly lastSeen = new Map<string, Partial<Record<OutputStream, { time: string; n: number }>>>();
+  /** Removals of finished containers, per ref: the next create of that ref waits for its own. */
+  private readonly removing = new Map<string, Promise<void>>();
+  /** Runs whose container is being created and started; reconciliation leaves them to it. */
+  private readonly launches = new WeakSet<DockerRun>();
+  /** Counts event stream connections. */
+  private epoch = 0;
+
+  constructor(private readonly opts: DockerRunnerOptions = {}) {
+    this.docker = opts.docker ?? new Docker();
+    this.events = new EngineEvents(
+      this.docker,
+      {
+        onEvent: (event) => this.onEvent(event),
+        onConnected: () => {
+          this.epoch += 1;
+          void this.reconcile();
+        },
+        onState: (state, detail) => opts.onEngineState?.(state, detail),
+      },
+      opts.backoff,
+    );
+    this.events.open();
+  }
+
+  engineState(): EngineState {
+    return this.events.current;
+  }
+
+  async prepare(items: { def: ApplianceDefinition; capture: OutputCapture }[]): Promise<void> {
+    for (const { def, capture } of items) {
+      const known = this.entry(def);
+      known.capture = capture;
+    }
+  }
+
+  start(def: ApplianceDefinition): RunHandle {
+    const known = this.entry(def);
+    const run = new DockerRun(def.ref, (id, signal) => this.signal(id, signal));
+    known.run = run;
+    void this.launch(known, run);
+    return run;
+  }
+
+  async adopt(def: ApplianceDefinition): Promise<AdoptResult> {
+    const known = this.entry(def);
+    await this.events.ready(EVENTS_READY_MS);
+    if (this.events.current === 'unreachable') {
+      // Cannot know; a handle that the next reconciliation resolves, rather than a duplicate
+      // start (the create would clash with the old container's name anyway).
+      const run = new DockerRun(def.ref, (id, signal) => this.signal(id, signal));
+      known.run = run;
+      return { kind: 'running', handle: run };
+    }
+    try {
+      const found = await this.findContainer(def.ref);
+      if (!found) return { kind: 'absent' };
+      if (found.State.Running) {
+        const run = new DockerRun(def.ref, (id, signal) => this.signal(id, signal));
+        known.run = run;
+        run.bind(found.Id);
+        run.markLive(found.State.Pid, new Date(found.State.StartedAt));
+        this.follow(known, run, found.Id, this.adoptSince(def));
+        if (def.stdin) this.attachStdin(known, found.Id);
+        return { kind: 'running', handle: run };
+      }
+      await this.catchUp(known, found.Id, this.adoptSince(def));
+      const reason = exitReasonOf(found.State);
+      this.remove(def.ref, found.Id);
+      return { kind: 'exited', reason };
+    } catch {
+      // The engine went away between the two calls: let reconciliation decide.
+      const run = new DockerRun(def.ref, (id, signal) => this.signal(id, signal));
+      known.run = run;
+      return { kind: 'running', handle: run };
+    }
+  }
+
+  input(def: ApplianceDefinition, data: Buffer): boolean {
+    const known = this.known.get(def.ref);
+    if (!def.stdin || !known?.run || known.run.ended) return false;
+    if (known.stdin) known.stdin.write(data);
+    else known.stdinQueue.push(data);
+    return true;
+  }
+
+  release(def: ApplianceDefinition): void {
+    const known = this.known.get(def.ref);
+    if (known) this.closeStreams(known);
+    this.known.delete(def.ref);
+    this.lastSeen.delete(def.ref);
+    void this.docker
+      .listContainers({ all: true, filters: { label: [`${LABEL_REF}=${def.ref}`] } })
+      .then((list) => Promise.all(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true }))))
+      .catch(() => undefined);
+  }
+
+  detach(): void {
+    this.events.close();
+    for (const known of this.known.values()) this.closeStreams(known);
+  }
+
+  /** Containers with spew's labels whose ref is not among `knownRefs`. */
+  async orphans(knownRefs: Iterable<string>): Promise<OrphanContainer[]> {
+    const refs = new Set(knownRefs);
+    const list = await this.docker.listContainers({ all: true, filters: { label: [LABEL_REF] } });
+    return list
+      .filter((c) => !refs.has(c.Labels[LABEL_REF] ?? ''))
+      .map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        ref: c.Labels[LABEL_REF] ?? '',
+        appliance: c.Labels[LABEL_NAME] ?? '',
+        version: c.Labels[LABEL_VERSION] ?? '',
+        state: c.State,
+      }));
+  }
+
+  private entry(def: ApplianceDefinition): Known {
+    let known = this.known.get(def.ref);
+    if (!known) {
+      known = { def, stdinQueue: [] };
+      this.known.set(def.ref, known);
+    }
+    known.def = def;
+    return known;
+  }
+
+  private async launch(known: Known, run: DockerRun): Promise<void> {
+    const def = known.def;
+    this.launches.add(run);
+    try {
+      const options = createOptions(def);
+      await this.removing.get(def.ref);
+      const created = await this.create(options);
+      if ('State' in created) {
+        run.bind(created.Id);
+        run.markLive(created.State.Pid, new Date(created.State.StartedAt));
+        this.follow(known, run, created.Id, this.adoptSince(def));
+        if (def.stdin) this.attachStdin(known, created.Id);
+        return;
+      }
+      const container = created;
+      run.bind(container.id);
+      if (run.endRequested) {
+        this.remove(def.ref, container.id);
+        run.settle({ kind: 'signal', signal: run.requestedSignal });
+        return;
+      }
+      await container.start();
+      this.follow(known, run, container.id, undefined);
+      if (def.stdin) this.attachStdin(known, container.id);
+      const info = await container.inspect();
+      if (info.State.Running) run.markLive(info.State.Pid, new Date(info.State.StartedAt));
+      // It may already be gone: the die event says so too; whichever comes first ends the run.
+      else void this.ended(known, run, info.State.ExitCode, info.State.OOMKilled);
+    } catch (err) {
+      run.fail(this.startError(def, err));
+    } finally {
+      this.launches.delete(run);
+    }
+  }
+
+  /**
+   * Creates the container. A leftover of the same name is removed first; one that still runs
+   * is this appliance's already (an adoption that could not happen), so it is taken over as it
+   * is: never a second container for one ref.
+   */
+  private async create(options: Docker.ContainerCreateOptions): Promise<Docker.Container | Docker.ContainerInspectInfo> {
+    try {
+      return await this.docker.createContainer(options);
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+      const old = await this.docker.getContainer(options.name as string).inspect();
+      if (old.State.Running) return old;
+      await this.docker.getContainer(old.Id).remove({ force: true });
+      return this.docker.createContainer(options);
+    }
+  }
+
+  private startError(def: ApplianceDefinition, err: unknown): string {
+    if (err instanceof ContainerSpecError) return err.message;
+    const status = statusOf(err);
+    const reason = engineReason(err);
+    if (status === 404 && /no such image/i.test(reason)) {
+      return `image ${safeImage(def)} is not on this host (spew does not pull it yet): ${reason}`;
+    }
+    if (status === undefined && /ENOENT|ECONNREFUSED|EACCES|socket hang up|ECONNRESET/.test(reason)) {
+      return `docker engine unreachable: ${reason}`;
+    }
+    return `docker: ${reason}`;
+  }
+
+  private signal(containerId: string, signal: string): void {
+    // A container that is already gone (409 not running, 404) has nothing left to signal.
+    this.docker.getContainer(containerId).kill({ signal }).catch(() => undefined);
+  }
+
+  private onEvent(event: ContainerEvent): void {
+    const known = this.known.get(event.ref);
+    const run = known?.run;
+    if (!known || !run || run.containerId !== event.id) return;
+    if (event.action === 'oom') run.oomKilled = true;
+    else if (event.action === 'die') void this.ended(known, run, event.exitCode ?? -1, false);
+  }
+
+  /** The container of `run` is no longer running: collect the rest of its output, then report. */
+  private async ended(known: Known, run: DockerRun, code: number, oomKilled: boolean): Promise<void> {
+    if (run.ending || run.ended) return;
+    run.ending = true;
+    const id = run.containerId as string;
+    // Out of memory only when the main process died of it (SIGKILL); a child the kernel chose
+    // is the appliance's own business, as with a shell appliance. The `oom` event comes before
+    // `die`, but only a look at the container is sure.
+    let oom = code === 137 && (oomKilled || run.oomKilled);
+    if (!oom && code === 137) {
+      oom = await this.docker.getContainer(id).inspect().then((info) => info.State.OOMKilled, () => false);
+    }
+    // The die can overtake the start's answer: the follow of this run is about to begin.
+    if (known.follow?.run !== run && this.launches.has(run)) await Promise.race([run.followed, delay(LOG_DRAIN_MS)]);
+    const follow = known.follow?.run === run ? known.follow : undefined;
+    if (follow) await Promise.race([follow.done, delay(LOG_DRAIN_MS)]);
+    // A stream opened before the engine went away (or none at all): read what is left.
+    if (!follow || follow.epoch !== this.epoch) await this.catchUp(known, id, this.seenSince(known.def.ref));
+    if (known.run === run) this.closeStreams(known);
+    run.settle(oom ? oomReason() : code < 0 ? { kind: 'signal', signal: 'SIGKILL' } : decodeWaitStatus(code));
+    this.remove(known.def.ref, id);
+  }
+
+  /** After a (re)connection: every run whose container ended meanwhile is reported. */
+  private async reconcile(): Promise<void> {
+    const epoch = this.epoch;
+    for (const known of [...this.known.values()]) {
+      const run = known.run;
+      if (!run || run.ended || run.ending || epoch !== this.epoch) continue;
+      try {
+        const id = run.containerId ?? (await this.findContainer(known.def.ref))?.Id;
+        if (id === undefined) {
+          // A pending adoption whose container no longer exists; a run still being created
+          // has no container yet and its launch decides.
+          if (!run.live && run.containerId === undefined && !this.launches.has(run)) run.fail('container gone while the engine was unreachable');
+          continue;
+        }
+        const info = await this.docker.getContainer(id).inspect();
+        run.bind(id);
+        if (info.State.Running) {
+          run.markLive(info.State.Pid, new Date(info.State.StartedAt));
+          if (!known.follow || known.follow.epoch !== this.epoch) this.follow(known, run, id, this.seenSince(known.def.ref));
+        } else if (info.State.Status !== 'created') {
+          void this.ended(known, run, info.State.ExitCode, info.State.OOMKilled);
+        }
+      } catch (err) {
+        if (statusOf(err) === 404 && run.containerId !== undefined) {
+          run.ending = true;
+          run.settle({ kind: 'signal', signal: 'SIGKILL' });
+        }
+      }
+    }
+  }
+
+  private async findContainer(ref: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_REF}=${ref}`] } });
+    // Normally one; a running one wins over leftovers.
+    const chosen = list.find((c) => c.State === 'running') ?? list[0];
+    return chosen ? this.docker.getContainer(chosen.Id).inspect() : undefined;
+  }
+
+  /** Where to read on from: the earlier of the streams' last times, so neither loses a message. */
+  private seenSince(ref: string): string | undefined {
+    const seen = this.lastSeen.get(ref) ?? {};
+    const out = seen.out?.time;
+    const err = seen.err?.time;
+    if (out === undefined || err === undefined) return out ?? err;
+    return timeAfter(out, err) ? err : out;
+  }
+
+  private adoptSince(def: ApplianceDefinition): string | undefined {
+    const seen = this.seenSince(def.ref);
+    if (seen) return seen;
+    const last = this.opts.lastLogTime?.(def);
+    return last ? new Date(last.getTime() - ADOPT_LOG_MARGIN_MS).toISOString() : 'now';
+  }
+
+  /** Follows the container's output from `since` (exclusive when it is a time seen before). */
+  private follow(known: Known, run: DockerRun, id: string, since: string | undefined): void {
+    known.follow?.stream.destroy?.();
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    const follow: Follow = { stream: undefined as unknown as Follow['stream'], done, epoch: this.epoch, run };
+    known.follow = follow;
+    run.markFollowed();
+    const query = { follow: true as const, stdout: true, stderr: true, timestamps: true, ...sinceQuery(since) };
+    this.docker
+      .getContainer(id)
+      .logs(query)
+      .then((stream) => {
+        follow.stream = stream;
+        if (known.follow !== follow || run.ended) {
+          (stream as Follow['stream']).destroy?.();
+          resolveDone();
+          return;
+        }
+        const reader = this.frameReader(known, since);
+        stream.on('data', (chunk: Buffer) => reader.push(chunk));
+        stream.on('end', resolveDone);
+        stream.on('close', resolveDone);
+        stream.on('error', resolveDone);
+      })
+      .catch(() => resolveDone());
+  }
+
+  /** Reads what the container wrote since `since` without following (a finished container). */
+  private async catchUp(known: Known, id: string, since: string | undefined): Promise<void> {
+    try {
+      const buffer = await this.docker.getContainer(id).logs({ stdout: true, stderr: true, timestamps: true, ...sinceQuery(since) });
+      this.frameReader(known, since).push(Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer));
+    } catch {
+      // Nothing more to read: the container or the engine is gone.
+    }
+  }
+
+  /**
+   * One read of the container's log (a follow or a catch-up). What this runner saw before the
+   * read began is skipped, exactly: messages before the last seen time, and as many messages
+   * at that very time as were seen (the engine stamps several messages with one time). Reads
+   * never overlap (a catch-up comes after the follow it replaces has ended), so within a read
+   * every message is new.
+   */
+  private frameReader(known: Known, since: string | undefined): LogFrameReader {
+    const ref = known.def.ref;
+    const after = since && since !== 'now' ? { time: since, n: 0 } : undefined;
+    const seenBefore = { ...this.lastSeen.get(ref) };
+    const skipped = { out: 0, err: 0 };
+    return new LogFrameReader((frame) => {
+      if (frame.time !== '') {
+        const boundary = seenBefore[frame.stream] ?? after;
+        if (boundary && timeAfter(boundary.time, frame.time)) return;
+        if (boundary && boundary.time === frame.time && skipped[frame.stream] < boundary.n) {
+          skipped[frame.stream] += 1;
+          return;
+        }
+        const times = this.lastSeen.get(ref) ?? {};
+        const last = times[frame.stream];
+        const n = last && last.time === frame.time ? last.n + 1 : 1;
+        this.lastSeen.set(ref, { ...times, [frame.stream]: { time: frame.time, n } });
+      }
+      if (!known.capture) return;
+      try {
+        known.capture.write(frame.stream, frame.payload);
+      } catch (err) {
+        this.opts.onCaptureError?.(known.def, err);
+      }
+    });
+  }
+
+  private attachStdin(known: Known, id: string): void {
+    this.docker
+      .getContainer(id)
+      .attach({ stream: true, stdin: true, stdout: false, stderr: false, hijack: true })
+      .then((stream) => {
+        const duplex = stream as unknown as Duplex;
+        duplex.on('error', () => undefined);
+        if (known.run?.containerId !== id || known.run.ended) {
+          duplex.destroy();
+          return;
+        }
+        known.stdin?.destroy();
+        known.stdin = duplex;
+        for (const data of known.stdinQueue.splice(0)) duplex.write(data);
+      })
+      .catch(() => undefined);
+  }
+
+  private closeStreams(known: Known): void {
+    known.follow?.stream?.destroy?.();
+    known.follow = undefined;
+    known.stdin?.destroy();
+    known.stdin = undefined;
+    known.stdinQueue = [];
+  }
+
+  private remove(ref: string, id: string): void {
+    const removal = this.docker
+      .getContainer(id)
+      .remove({ force: true })
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.removing.get(ref) === removal) this.removing.delete(ref);
+      });
+    this.removing.set(ref, removal);
+  }
+}
+
+/**
+ * An OOM kill, said within today's ExitReason. Proposed: `{ kind: 'oom' }` in ExitReason, with
+ * `describeExit` giving "out of memory"; this is the one place to change then.
+ */
+function oomReason(): ExitReason {
+  return { kind: 'signal', signal: 'SIGKILL (out of memory)' };
+}
+
+function exitReasonOf(state: Docker.ContainerInspectInfo['State']): ExitReason {
+  if (state.OOMKilled) return oomReason();
+  if (state.Status === 'created') return { kind: 'spawn-error', message: 'the container was created but never started' };
+  return decodeWaitStatus(state.ExitCode);
+}
+
+/** The engine's `since` takes seconds with a fraction; our times are RFC 3339 with nanoseconds. */
+function sinceQuery(since: string | undefined): { since?: string; tail?: number } {
+  if (since === undefined) return {};
+  if (since === 'now') return { tail: 0 };
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(since);
+  if (!match) return {};
+  const seconds = Math.floor(Date.parse(`${match[1]}${match[3]}`) / 1000);
+  return { since: `${seconds}.${(match[2] ?? '').padEnd(9, '0').slice(0, 9)}` };
+}
+
+function statusOf(err: unknown): number | undefined {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** The engine's own message (`json.message`) when it gave one, else the error's. */
+function engineReason(err: unknown): string {
+  const json = (err as { json?: { message?: unknown } } | null)?.json;
+  return typeof json?.message === 'string' ? json.message : errorMessage(err);
+}
+
+function safeImage(def: ApplianceDefinition): string {
+  try {
+    return imageOf(def);
+  } catch {
+    return '(none)';
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
