@@ -8,7 +8,7 @@ import { resolveImage } from '../../src/images/image-resolution.js';
 import { ImagePuller, type LayerProgress } from '../../src/images/image-puller.js';
 import { RegistryClient } from '../../src/images/registry-client.js';
 import { waitFor } from '../support/wait-for.js';
-import { pushBusyboxImages, removeLocalImages, startRegistry, type TestRegistry } from '../support/docker-registry.js';
+import { pushBusyboxImages, removeLocalImages, startRegistry, tearDownRegistry, type TestRegistry } from '../support/docker-registry.js';
 
 const NAME = `spew-pull-${process.pid}`;
 const docker = new Dockerode();
@@ -22,14 +22,7 @@ beforeAll(async () => {
   await removeLocalImages(`${registry.host}/${NAME}`);
 });
 
-afterAll(async () => {
-  if (!registry) return;
-  try {
-    await removeLocalImages(`${registry.host}/${NAME}`);
-  } finally {
-    await registry.stop();
-  }
-});
+afterAll(() => tearDownRegistry(registry, NAME));
 
 describe('ImagePuller against a real engine and registry', () => {
   it('pulls a tag, reporting every layer from waiting through downloading and extracting to done', async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChallenge, RegistryClient } from '../../src/images/registry-client.js';
-import { pushBusyboxImages, removeLocalImages, startRegistry, type TestRegistry } from '../support/docker-registry.js';
+import { pushBusyboxImages, startRegistry, tearDownRegistry, type TestRegistry } from '../support/docker-registry.js';
 
 const NAME = `spew-rc-${process.pid}`;
 let registry: TestRegistry;
@@ -15,14 +15,7 @@ beforeAll(async () => {
   images = await pushBusyboxImages(registry, NAME);
 });
 
-afterAll(async () => {
-  if (!registry) return;
-  try {
-    await removeLocalImages(`${registry.host}/${NAME}`);
-  } finally {
-    await registry.stop();
-  }
-});
+afterAll(() => tearDownRegistry(registry, NAME));
 
 describe('RegistryClient against a real registry', () => {
   it('lists every tag of a repository', async () => {

@@ -183,3 +183,13 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** Removes the images a test pushed from the engine, then stops its registry. */
+export async function tearDownRegistry(registry: TestRegistry | undefined, name: string): Promise<void> {
+  if (!registry) return;
+  try {
+    await removeLocalImages(`${registry.host}/${name}`);
+  } finally {
+    await registry.stop();
+  }
+}
