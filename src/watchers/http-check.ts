@@ -18,10 +18,10 @@ type HttpSpec = Extract<WatcherSpec, { type: 'http' }>;
 const BODY_LIMIT = 64 * 1024;
 
 // LIFO hands back the most recently used socket, so idle extras age out on the server's
-// keep-alive timeout instead of being kept warm by round-robin.
+// keep-alive timeout instead of being kept warm by round-robin. Node keeps 256 idle sockets per
+// host by default; a thousand watchers of one health endpoint firing together would then open
+// hundreds of fresh connections to it every interval.
 const AGENTS = {
-  // Node keeps 256 idle sockets per host by default; a thousand watchers of one health endpoint
-  // firing together would then open hundreds of fresh connections to it every interval.
   'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 4096 }),
   'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 4096 }),
 } as const;
