@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpCheck } from '../../src/watchers/http-check.js';
 import type { WatcherSpec } from '../../src/watchers/watcher-spec.js';
@@ -116,6 +117,35 @@ describe('http check', () => {
       expect(await check.run(1000)).toEqual({ outcome: 'up' });
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  });
+
+  /** A server that answers every request with these exact bytes, then maybe closes. */
+  async function rawServer(answer: string, close: boolean): Promise<string> {
+    const server: TcpServer = createTcpServer((socket) => {
+      rawSockets.push(socket);
+      socket.on('data', () => (close ? socket.end(answer) : socket.write(answer)));
+    });
+    raw.push(server);
+    return `http://127.0.0.1:${await listen(server as unknown as Server)}`;
+  }
+  const raw: TcpServer[] = [];
+  const rawSockets: Socket[] = [];
+  afterEach(async () => {
+    for (const socket of rawSockets.splice(0)) socket.destroy();
+    for (const server of raw.splice(0)) await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('finds the text in a chunked body even when it is split across chunks, and keeps the connection', async () => {
+    const base = await rawServer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nrea\r\n2\r\ndy\r\n0\r\n\r\n', false);
+    const check = new HttpCheck(spec(base, { body: 'ready' }));
+    for (let i = 0; i < 3; i += 1) expect(await check.run(1000)).toEqual({ outcome: 'up' });
+  });
+
+  it('reads a body that ends with the connection (HTTP/1.0, no length)', async () => {
+    const base = await rawServer('HTTP/1.0 200 OK\r\n\r\nall ready', true);
+    const check = new HttpCheck(spec(base, { body: 'ready' }));
+    expect(await check.run(1000)).toEqual({ outcome: 'up' });
+    expect(await check.run(1000)).toEqual({ outcome: 'up' });
   });
 
   it('reports a malformed URL as down instead of throwing', async () => {
