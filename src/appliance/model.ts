@@ -12,6 +12,11 @@ export type ApplianceType = 'shell';
 /** A command is either a string for `/bin/sh -c` or an argv array run directly. */
 export type Command = string | string[];
 
+/** The argv a command runs as: the one place that says what a string command means. */
+export function argvOf(command: Command): string[] {
+  return typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
+}
+
 /** A hook action, parsed and validated now, run by supervision later. */
 export type HookAction = { run: string; timeout_ms?: number } | { post: string; timeout_ms?: number };
 export const HOOK_EVENTS = [

@@ -3,7 +3,7 @@
  * variables on top of the agent's environment; the group is killed at the timeout.
  */
 import { formatDuration } from '../common/duration.js';
-import { runInGroup } from '../watchers/run-in-group.js';
+import { runInGroup } from '../runners/run-in-group.js';
 import type { HookContext } from './hook-context.js';
 
 /** Resolves to undefined on exit 0, else to why it failed. Never rejects. */

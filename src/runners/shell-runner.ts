@@ -9,7 +9,7 @@ import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, unlink
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { ApplianceDefinition } from '../appliance/model.js';
+import { argvOf, type ApplianceDefinition } from '../appliance/model.js';
 import type { OutputStream } from '../logs/log-line.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import { makeFifos, openAppendEnd, openPersistentReader, probeWriter } from './fifo.js';
@@ -99,7 +99,7 @@ export class ShellRunner implements Runner {
     const out = openAppendEnd(join(dir, 'out'));
     const err = openAppendEnd(join(dir, 'err'));
     const stdin = def.stdin ? openAppendEnd(join(dir, 'in')) : undefined;
-    const argv = typeof def.command === 'string' ? ['/bin/sh', '-c', def.command] : def.command;
+    const argv = argvOf(def.command);
     try {
       const identity = resolveIdentity(def.user, def.group);
       const child = execa('/bin/sh', ['-c', SHIM_SCRIPT, `spew-shim:${def.name}`, dir, ...argv], {

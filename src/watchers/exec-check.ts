@@ -4,7 +4,7 @@
  * and its whole group is killed.
  */
 import type { Command } from '../appliance/model.js';
-import { runInGroup } from './run-in-group.js';
+import { runInGroup } from '../runners/run-in-group.js';
 import type { CheckResult, WatcherCheck } from './watcher-check.js';
 
 export class ExecCheck implements WatcherCheck {

@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
-import type { ApplianceDefinition } from '../../appliance/model.js';
+import { argvOf, type ApplianceDefinition } from '../../appliance/model.js';
 
 export const LABEL_REF = 'spew.ref';
 export const LABEL_NAME = 'spew.name';
@@ -72,7 +72,7 @@ export function createOptions(def: ApplianceDefinition): ContainerCreateOptions 
   const ports = parsePorts(stringList(opts.ports, 'ports'));
   const binds = [...stringList(opts.volumes, 'volumes'), ...stringList(opts.binds, 'binds')];
   const cmd = commandArgv(def.command);
-  const entrypoint = opts.entrypoint === undefined ? undefined : argvOf(opts.entrypoint, 'entrypoint');
+  const entrypoint = opts.entrypoint === undefined ? undefined : argvOption(opts.entrypoint, 'entrypoint');
   const memory = opts.memory === undefined ? undefined : parseMemory(opts.memory);
   const nanoCpus = opts.cpus === undefined ? undefined : parseCpus(opts.cpus);
   const network = opts.network === undefined ? undefined : nonEmptyString(opts.network, 'network');
@@ -106,11 +106,11 @@ export function createOptions(def: ApplianceDefinition): ContainerCreateOptions 
 
 /** An empty command leaves the image's own CMD. */
 function commandArgv(command: string | string[]): string[] | undefined {
-  if (typeof command === 'string') return command === '' ? undefined : ['/bin/sh', '-c', command];
+  if (typeof command === 'string') return command === '' ? undefined : argvOf(command);
   return command.length === 0 ? undefined : command;
 }
 
-function argvOf(value: unknown, key: string): string[] {
+function argvOption(value: unknown, key: string): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
   throw new ContainerSpecError(`runneropts.${key} must be a string or an array of strings`);

@@ -8,7 +8,8 @@
  * chatty command costs no memory and cannot fail on a buffer limit.
  */
 import { execa } from 'execa';
-import type { Command } from '../appliance/model.js';
+import { argvOf, type Command } from '../appliance/model.js';
+import { signalGroup } from './process-group.js';
 
 export type CommandEnd =
   | { kind: 'exit'; code: number; lastLine: string; lastErrLine: string }
@@ -29,7 +30,7 @@ function lastLineOf(text: string): string {
  * agent's own environment. Never rejects.
  */
 export function runInGroup(command: Command, env: Record<string, string>, timeoutMs: number): Promise<CommandEnd> {
-  const [file, ...args] = typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
+  const [file, ...args] = argvOf(command);
   if (file === undefined) return Promise.resolve({ kind: 'spawn-error', message: 'empty command' });
   return new Promise((resolve) => {
     let all = '';
@@ -56,13 +57,7 @@ export function runInGroup(command: Command, env: Record<string, string>, timeou
       return;
     }
     const timer = setTimeout(() => {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // ESRCH: the group ended on its own between the deadline and now.
-        }
-      }
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       child.stdout?.destroy();
       child.stderr?.destroy();
       finish({ kind: 'timeout' });
