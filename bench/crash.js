@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import {
-  REPO, TAG_VAR, childrenOf, fmt, makeTemp, median, newTag, nowMs, percentile, sleep, startAgent, stopAgent,
+  REPO, TAG_VAR, childrenOf, distributionRow, fmt, makeTemp, median, newTag, nowMs, percentile, sleep, startAgent, stopAgent,
   waitForAgent, writeInstance,
 } from './lib.js';
 
@@ -254,8 +254,7 @@ export async function runCrash(log) {
   const baselines = {};
   for (const how of ['spawn', 'sh', 'shim', 'execa']) baselines[how] = await measureBaseline(child, dir, how);
   const { latencies: traced, segments } = await measureAgent(child, log, { crashes: TRACED_CRASHES, trace: true });
-  const row = (name, values) =>
-    `  ${name.padEnd(50)} p50 ${fmt(median(values), 2).padStart(7)} ms  p90 ${fmt(percentile(values, 90), 2).padStart(7)} ms  min ${fmt(Math.min(...values), 2).padStart(7)}  max ${fmt(Math.max(...values), 2).padStart(7)}  (n=${values.length})`;
+  const row = (name, values) => distributionRow(name, values);
   log(row('spew: SIGKILL -> next start (agent restart)', latencies));
   log(row('baseline: Node spawn(program)', baselines.spawn));
   log(row("baseline: Node spawn(/bin/sh -c '\"$@\"' -> program)", baselines.sh));

@@ -339,3 +339,9 @@ export function maxInWindow(times, windowMs) {
   }
   return best;
 }
+
+/** One figure's distribution on a line: p50, p90, min, max and the count, in ms. */
+export function distributionRow(name, values, { width = 50, digits = 2 } = {}) {
+  const at = (v) => fmt(v, digits).padStart(7);
+  return `  ${name.padEnd(width)} p50 ${at(median(values))} ms  p90 ${at(percentile(values, 90))} ms  min ${at(Math.min(...values))}  max ${at(Math.max(...values))}  (n=${values.length})`;
+}

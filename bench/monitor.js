@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { nextLine, prepareChild, readLines, toMs } from './crash.js';
 import {
-  eventsOffset, fmt, makeTemp, median, nowMs, percentile, readEvents, sleep, startAgent, stopAgent,
+  distributionRow, eventsOffset, makeTemp, median, nowMs, percentile, readEvents, sleep, startAgent, stopAgent,
   waitForAgent, writeInstance,
 } from './lib.js';
 
@@ -111,8 +111,7 @@ export async function runMonitor(log) {
     await stopAgent(agent);
     server.close();
   }
-  const row = (name, values, digits = 2) =>
-    `  ${name.padEnd(52)} p50 ${fmt(median(values), digits).padStart(7)} ms  p90 ${fmt(percentile(values, 90), digits).padStart(7)} ms  min ${fmt(Math.min(...values), digits).padStart(7)}  max ${fmt(Math.max(...values), digits).padStart(7)}  (n=${values.length})`;
+  const row = (name, values, digits = 2) => distributionRow(name, values, { width: 52, digits });
   const { rst, fin } = rounds;
   log(row('RST -> next program start (C child\'s clock)', rst.total));
   log(row('  RST -> events.log `watcher` (down) record', rst.watcher, 0));
