@@ -12,6 +12,7 @@ need() {
 }
 need python3 python3   # a TCP listener that never accepts, for the watcher timeout test
 need mkfifo coreutils
+need openssl openssl                # a self-signed certificate for the https watcher test
 need dockerd docker.io              # the Docker runner and image tests run against a real engine
 need docker-registry docker-registry   # ... and a real registry on 127.0.0.1
 need busybox busybox-static         # the root filesystem of the test images

@@ -1,5 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpCheck } from '../../src/watchers/http-check.js';
 import type { WatcherSpec } from '../../src/watchers/watcher-spec.js';
@@ -146,6 +151,23 @@ describe('http check', () => {
     const check = new HttpCheck(spec(base, { body: 'ready' }));
     expect(await check.run(1000)).toEqual({ outcome: 'up' });
     expect(await check.run(1000)).toEqual({ outcome: 'up' });
+  });
+
+  it('checks https through TLS, refusing a certificate nobody vouches for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spew-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const server = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('ok'));
+      servers.push(server);
+      const port = await listen(server);
+      expect(await new HttpCheck(spec(`https://127.0.0.1:${port}/`)).run(1000)).toMatchObject({
+        outcome: 'down',
+        detail: expect.stringMatching(/self[- ]signed certificate/),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a malformed URL as down instead of throwing', async () => {
