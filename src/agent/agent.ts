@@ -12,13 +12,21 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'winston';
-import type { AgentAnswer } from '../api/wire.js';
+import type { AgentAnswer, EngineAnswer } from '../api/wire.js';
 import { Manager } from '../appliance/manager.js';
 import { errorMessage } from '../common/errors.js';
 import { expandIncludes, loadApplianceFiles } from '../config/appliance-file.js';
 import { itemDefaults, type InstanceConfig } from '../config/instance-config.js';
 import { createAgentLogger } from '../logs/agent-logger.js';
 import { ShellRunner } from '../runners/shell-runner.js';
+import { DockerRunner } from '../runners/docker/docker-runner.js';
+import { RunnerSet } from '../runners/runner-set.js';
+import { PullFeed } from '../images/pull-feed.js';
+import { lastLineTime } from '../logs/last-line-time.js';
+import { applianceLogPath } from '../logs/appliance-log-path.js';
+import { AutoUpgrader } from '../upgrades/auto-upgrader.js';
+import { Upgrader } from '../upgrades/upgrader.js';
+import type { ApplianceDefinition } from '../appliance/model.js';
 import { EventLog } from '../store/event-log.js';
 import { apiRoutes, handleAttach, type ApiContext } from './api-routes.js';
 import { InstanceLock } from './instance-lock.js';
@@ -51,9 +59,32 @@ export class Agent {
     const lock = InstanceLock.acquire(config.state_dir);
     const events = new EventLog(config.state_dir);
     await events.loadRecent();
-    const runner = new ShellRunner(config.state_dir, (def, err) =>
-      this.logger.error(`${def.name}: cannot write its log: ${errorMessage(err)}`),
+    const onCaptureError = (def: ApplianceDefinition, err: unknown): void => {
+      this.logger.error(`${def.name}: cannot write its log: ${errorMessage(err)}`);
+    };
+    const pulls = new PullFeed();
+    let engine: EngineAnswer | undefined;
+    const runner = new RunnerSet(new ShellRunner(config.state_dir, onCaptureError), () => {
+      engine = { state: 'unreachable', detail: 'connecting' };
+      return new DockerRunner({
+        onCaptureError,
+        onEngineState: (state, detail) => {
+          engine = { state, detail };
+          this.logger.log(state === 'reachable' ? 'info' : 'warn', `docker: ${state}${detail ? ` (${detail})` : ''}`);
+        },
+        lastLogTime: (def) => lastLineTime(applianceLogPath(config.log_dir, def.name)),
+        onImageTag: (def, tag) => manager.pinImageTag(def.ref, tag),
+        onPullProgress: (def, event) => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' }),
+      });
+    });
+    const upgrader = new Upgrader(
+      { get: (id) => manager.get(id), retag: (a, tag) => manager.retag(a, tag), announce: (a, e) => manager.announce(a, e), stopRun: (a) => manager.stopRun(a), startRun: (a) => manager.startRun(a) },
+      () => runner.dockerRunner(),
+      (def, event) => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' }),
     );
+    const autoUpgrader = new AutoUpgrader(upgrader, (line) => {
+      this.logger.warn(line);
+    });
     const manager = new Manager({
       stateDir: config.state_dir,
       logDir: config.log_dir,
@@ -62,6 +93,7 @@ export class Agent {
       events,
       logger: this.logger,
       supervision: config.supervision,
+      onAppliancesChanged: (appliances) => autoUpgrader.sync(appliances),
     });
     const defaults = itemDefaults(config);
     try {
@@ -75,8 +107,10 @@ export class Agent {
       throw err;
     }
     const startedAt = new Date();
+    void this.reportOrphans(manager, runner);
     const exitWork = async (how: Exit): Promise<void> => {
       server.close();
+      autoUpgrader.stop();
       if (how === 'stop') await manager.stopAll();
       await manager.handOff();
       events.close();
@@ -99,6 +133,13 @@ export class Agent {
         appliances: manager.size,
       }),
       handOff: () => void this.exit('handoff', exitWork),
+      docker: {
+        manager,
+        pulls,
+        upgrader,
+        engine: () => engine,
+        orphans: () => runner.dockerRunner().orphans(manager.all().map((a) => a.ref)),
+      },
     };
     const router = apiRoutes(api, (err) => this.logger.error(`request failed: ${errorMessage(err)}`, { stack: (err as Error).stack }));
     const server = createServer((req, res) => void router.handle(req, res));
@@ -111,6 +152,18 @@ export class Agent {
     process.on('uncaughtException', (err) => this.logger.error(`uncaught: ${err.stack ?? err.message}`));
     process.on('unhandledRejection', (err) => this.logger.error(`unhandled rejection: ${errorMessage(err)}`));
     this.logger.info(`agent ${this.opts.version} up: ${manager.size} appliance(s), socket ${config.socket}`);
+  }
+
+  /** Containers labelled by spew whose appliance is gone: said once at boot, listed by `spew orphans`. */
+  private async reportOrphans(manager: Manager, runner: RunnerSet): Promise<void> {
+    const docker = runner.dockerIfUsed;
+    if (!docker) return;
+    try {
+      const orphans = await docker.orphans(manager.all().map((a) => a.ref));
+      for (const o of orphans) this.logger.warn(`docker: container ${o.name} (${o.state}) belongs to appliance ${o.appliance} (ref ${o.ref}), which this agent does not have`);
+    } catch (err) {
+      this.logger.warn(`docker: cannot list containers: ${errorMessage(err)}`);
+    }
   }
 
   private async listen(server: Server): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
+import { applianceLogPath } from '../logs/appliance-log-path.js';
 import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, StatusAnswer } from '../api/wire.js';
 import type { Manager } from '../appliance/manager.js';
 import { SpewError } from '../common/errors.js';
@@ -16,6 +16,7 @@ import { readLastLines } from '../logs/log-tail.js';
 import type { Runner } from '../runners/runner.js';
 import type { EventLog } from '../store/event-log.js';
 import { bodyObject, field } from './request-body.js';
+import { addDockerRoutes, type DockerApi } from './docker-routes.js';
 import { HttpRouter, STREAMED, type ApiRequest } from './http-router.js';
 
 export interface ApiContext {
@@ -27,6 +28,7 @@ export interface ApiContext {
   itemDefaults: ItemDefaults;
   about: () => AgentAnswer;
   handOff: () => void;
+  docker: DockerApi;
 }
 
 function tailOf(request: ApiRequest, fallback: number): number {
@@ -50,9 +52,10 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     return { handing_off: true };
   });
 
-  router.add('GET', '/v1/appliances', async ({ query }): Promise<StatusAnswer> => ({
-    appliances: manager.status(query.getAll('id')),
-  }));
+  router.add('GET', '/v1/appliances', async ({ query }): Promise<StatusAnswer> => {
+    const docker = ctx.docker.engine();
+    return { appliances: manager.status(query.getAll('id')), ...(docker && { docker }) };
+  });
   router.add('GET', '/v1/appliances/:id', async ({ params }) => one(manager.get(params[0]!)));
 
   router.add('POST', '/v1/appliances', async ({ body }) => {
@@ -66,7 +69,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     }
     const { opts, problems } = validateItem(
       field(request, 'item', 'object'),
-      { keyPrefix: 'item', locate: () => undefined, name: spec.name },
+      { keyPrefix: 'item', locate: () => undefined, name: spec.name, specOptions: spec.options },
       ctx.itemDefaults,
     );
     if (!opts) throw new SpewError('INVALID_REQUEST', problems.map((p) => `${p.keyPath}: ${p.message}`).join('\n'));
@@ -92,7 +95,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     const unsubscribe = follows(request)
       ? appliance.capture.subscribe((line) => (queued ? queued.push(line) : res.write(`${line}\n`)))
       : undefined;
-    const lines = await readLastLines(join(ctx.logDir, 'appliances', `${appliance.name}.log`), tail, ctx.maxLogFiles);
+    const lines = await readLastLines(applianceLogPath(ctx.logDir, appliance.name), tail, ctx.maxLogFiles);
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     for (const line of lines) res.write(`${line}\n`);
     if (!unsubscribe) {
@@ -137,6 +140,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     return { plan, applied: !dryRun };
   });
 
+  addDockerRoutes(router, ctx.docker);
   return router;
 }
 

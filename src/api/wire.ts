@@ -6,6 +6,7 @@
  */
 import type { ErrorCode } from '../common/errors.js';
 import type { ApplianceState } from '../appliance/state.js';
+import type { LayerProgress } from '../images/image-puller.js';
 
 export const API_PREFIX = '/v1';
 
@@ -39,11 +40,51 @@ export interface ApplianceStatus {
   watchers: { watcher: string; state: 'unknown' | 'up' | 'down' }[];
   command: string | string[];
   file: string | null;
+  /** Docker: the image it runs (`registry/name:tag`), or will run once its `vsn` is resolved. */
+  image: string | null;
+}
+
+/** What the agent knows of the Docker engine, once a docker appliance has needed it. */
+export interface EngineAnswer {
+  state: 'reachable' | 'unreachable';
+  detail: string;
 }
 
 /** GET /v1/appliances[?id=NAME_OR_REF...] */
 export interface StatusAnswer {
   appliances: ApplianceStatus[];
+  /** Present once a docker appliance exists: `docker: unreachable` is a state, not an error. */
+  docker?: EngineAnswer;
+}
+
+/**
+ * GET /v1/pulls[?id=NAME_OR_REF...]: newline-delimited JSON, one PullEvent per line, for as long
+ * as the request stays open: the progress of every image pull from then on.
+ */
+export interface PullEvent extends LayerProgress {
+  ref: string;
+  name: string;
+  image: string;
+}
+
+/** GET /v1/docker/orphans: containers with spew's labels whose appliance this agent does not know. */
+export interface OrphansAnswer {
+  orphans: { id: string; name: string; ref: string; appliance: string; version: string; state: string }[];
+}
+
+/** POST /v1/upgrades/check {ids?}: appliances whose constraint admits a newer tag than they run. */
+export interface UpgradeCheckAnswer {
+  upgrades: { name: string; ref: string; current: string | null; available: string | null; error?: string }[];
+}
+
+/** POST /v1/appliances/:id/upgrade {to?}: the outcome, after the new container is up or rolled back. */
+export interface UpgradeAnswer {
+  outcome: 'upgraded' | 'rolled-back' | 'current';
+  from: string | null;
+  to: string;
+  /** Why it rolled back. */
+  reason?: string;
+  appliance: ApplianceStatus;
 }
 
 /** POST /v1/appliances: create an appliance, and start it when `start` is true (`spew run`). */

@@ -5,6 +5,7 @@
  * and nowhere else.
  */
 import type { ApplianceStatus } from '../api/wire.js';
+import { describeImage } from '../images/image-source.js';
 import type { Clock, Random } from '../common/clock.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import type { RunHandle, Runner } from '../runners/runner.js';
@@ -74,6 +75,7 @@ export class Appliance {
   /** The coming start is a restart that the throttle let through; cleared by the spawn. */
   private throttled = false;
   private readonly waiters = new Set<() => void>();
+  private readonly observers = new Set<(event: ApplianceEvent) => void>();
   private limiter: RestartLimiter;
   private health: HealthWatch;
 
@@ -131,6 +133,7 @@ export class Appliance {
     this.owner.onTransition(this, event, from, next);
     for (const effect of next.effects) this.run(effect);
     this.owner.afterEffects(this, event, from, next);
+    for (const observer of this.observers) observer(event);
     for (const wake of this.waiters) wake();
   }
 
@@ -158,6 +161,8 @@ export class Appliance {
   /** Takes over a process that an earlier agent started. */
   adopt(handle: RunHandle): void {
     this.watch(handle);
+    // Adopted while its engine was unreachable: known to exist, its pid comes with the engine.
+    if (handle.pid === 0) void handle.up?.then((pid) => this.handle === handle && pid > 0 && this.running());
     this.dispatch({ kind: 'adopted', pid: handle.pid });
   }
 
@@ -168,6 +173,28 @@ export class Appliance {
   endedWhileAway(reason: ExitReason): void {
     this.state = 'running';
     this.ended(undefined, reason);
+  }
+
+  /** It has watchers or monitors: `running` means they pass. */
+  get watched(): boolean {
+    return this.health.size > 0;
+  }
+
+  /** Calls `observer` with every event the appliance accepts, until the answer is called. */
+  observe(observer: (event: ApplianceEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /**
+   * Makes `handle`, a run that is already up (an upgrade's new container), the appliance's
+   * run; answers the run it replaces, whose end is no longer the appliance's.
+   */
+  replaceRun(handle: RunHandle): RunHandle | undefined {
+    const old = this.handle;
+    this.health.stop();
+    this.watch(handle);
+    return old;
   }
 
   /** Resolves once the appliance is in one of `states` (at once if it already is). */
@@ -205,6 +232,7 @@ export class Appliance {
       watchers: this.health.states(),
       command: this.definition.command,
       file: this.definition.file ?? null,
+      image: describeImage(this.definition),
     };
   }
 
@@ -228,6 +256,7 @@ export class Appliance {
         const handle = this.services.runner.start(this.definition);
         this.watch(handle);
         if (handle.pid > 0) this.dispatch({ kind: 'started', pid: handle.pid });
+        else void handle.up?.then((pid) => this.cameUp(handle, pid));
         return;
       }
       case 'signal':
@@ -267,10 +296,19 @@ export class Appliance {
   private watch(handle: RunHandle): void {
     this.handle = handle;
     void handle.exited.then((reason) => this.ended(handle, reason));
-    if (handle.pid > 0) {
-      this.limiter.started();
-      this.health.start();
-    }
+    if (handle.pid > 0) this.running();
+  }
+
+  /** A run whose pid came later (a container): it counts as started from now. */
+  private cameUp(handle: RunHandle, pid: number): void {
+    if (this.handle !== handle || pid === 0) return;
+    this.running();
+    this.dispatch({ kind: 'started', pid });
+  }
+
+  private running(): void {
+    this.limiter.started();
+    this.health.start();
   }
 
   private ended(handle: RunHandle | undefined, reason: ExitReason): void {

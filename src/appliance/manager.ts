@@ -3,13 +3,13 @@
  * earlier agent left running, and carries out operators' requests. Each request resolves once
  * the appliance has reached the state asked for, so `spew stop` returns when it has stopped.
  */
-import { join } from 'node:path';
 import type { Logger } from 'winston';
 import type { ApplianceStatus, EventRecord, PlanEntry } from '../api/wire.js';
 import { SpewError } from '../common/errors.js';
 import type { LoadedItem } from '../config/appliance-file.js';
 import { OutputCapture } from '../logs/output-capture.js';
 import { RotatingLogFile } from '../logs/rotating-log-file.js';
+import { applianceLogPath } from '../logs/appliance-log-path.js';
 import type { Runner } from '../runners/runner.js';
 import type { EventLog } from '../store/event-log.js';
 import { StateStore, type PersistedAppliance } from '../store/state-store.js';
@@ -26,6 +26,7 @@ import type { HookEvent } from './model.js';
 import type { ApplianceDefinition } from './model.js';
 import { newRef } from './ref.js';
 import { UP_STATES, type ApplianceEvent, type ApplianceState } from './state.js';
+import type { UpgradeEvent, UpgradeHost } from '../upgrades/upgrader.js';
 
 export interface ManagerOptions {
   stateDir: string;
@@ -35,16 +36,28 @@ export interface ManagerOptions {
   events: EventLog;
   logger: Logger;
   supervision: SupervisionSettings;
+  /** After boot and after every create, update or removal: the appliances there are now. */
+  onAppliancesChanged?: (appliances: Appliance[]) => void;
 }
 
 const IDLE: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed']);
 
-/** Two definitions that differ only in where they were read from run the same way. */
+/**
+ * Two definitions that differ only in where they were read from, or in the tag an upgrade
+ * pinned, run the same way.
+ */
 function sameBehaviour(a: ApplianceDefinition, b: ApplianceDefinition): boolean {
-  return JSON.stringify({ ...a, file: null }) === JSON.stringify({ ...b, file: null });
+  const plain = (d: ApplianceDefinition): string => JSON.stringify({ ...d, file: null, image_tag: null });
+  return plain(a) === plain(b);
 }
 
-export class Manager {
+/** A new definition keeps the pinned tag while it asks for the same image the same way. */
+function keptPin(old: ApplianceDefinition, next: ApplianceDefinition): ApplianceDefinition {
+  const same = old.image === next.image && old.tag === next.tag && old.options.vsn === next.options.vsn;
+  return same && old.image_tag !== undefined ? { ...next, image_tag: old.image_tag } : next;
+}
+
+export class Manager implements UpgradeHost {
   private readonly byRef = new Map<string, Appliance>();
   private readonly byName = new Map<string, Appliance>();
   private readonly store: StateStore;
@@ -105,6 +118,16 @@ export class Manager {
     await this.store.save();
     await this.opts.runner.prepare(appliances.map((a) => ({ def: a.definition, capture: a.capture })));
     await Promise.all(appliances.map((a) => this.takeOver(a)));
+    this.changed();
+  }
+
+  /** Every appliance, in no order. */
+  all(): Appliance[] {
+    return [...this.byRef.values()];
+  }
+
+  private changed(): void {
+    this.opts.onAppliancesChanged?.(this.all());
   }
 
   private async takeOver(appliance: Appliance): Promise<void> {
@@ -122,7 +145,7 @@ export class Manager {
 
   private add(entry: PersistedAppliance): Appliance {
     const def = entry.definition;
-    const logFile = new RotatingLogFile(join(this.opts.logDir, 'appliances', `${def.name}.log`), {
+    const logFile = new RotatingLogFile(applianceLogPath(this.opts.logDir, def.name), {
       maxBytes: this.opts.applianceLogs.max_bytes,
       maxFiles: this.opts.applianceLogs.max_files,
     });
@@ -181,6 +204,7 @@ export class Manager {
     this.runHooks(appliance, 'create', 'created', appliance.state, {});
     // The definition is on disk before anything runs, so a crash can't leave an unknown process.
     await this.store.save();
+    this.changed();
     if (start) await this.start(appliance.ref);
     return appliance;
   }
@@ -216,6 +240,7 @@ export class Manager {
     appliance.dispatch({ kind: 'delete' });
     this.runHooks(appliance, 'remove', 'removed', 'removed', {});
     await this.store.save();
+    this.changed();
     return last;
   }
 
@@ -264,10 +289,44 @@ export class Manager {
   private async update(appliance: Appliance, item: LoadedItem): Promise<void> {
     const wasRunning = appliance.desired === 'running';
     if (wasRunning) await this.stop(appliance.ref, false);
-    appliance.redefine(this.definitionOf(item, appliance.ref));
+    appliance.redefine(keptPin(appliance.definition, this.definitionOf(item, appliance.ref)));
     this.record(appliance, { kind: 'update' });
     await this.store.save();
+    this.changed();
     if (wasRunning) await this.start(appliance.ref);
+  }
+
+  /** A container start resolved the appliance's `vsn` for the first time: that tag it keeps. */
+  pinImageTag(ref: string, tag: string): void {
+    const appliance = this.byRef.get(ref);
+    if (!appliance || appliance.definition.image_tag === tag) return;
+    void this.retag(appliance, tag);
+    this.record(appliance, { kind: 'image', tag });
+  }
+
+  async retag(appliance: Appliance, tag: string | undefined): Promise<void> {
+    const { image_tag: _old, ...rest } = appliance.definition;
+    appliance.redefine(tag === undefined ? rest : { ...rest, image_tag: tag });
+    await this.store.save();
+  }
+
+  announce(appliance: Appliance, event: UpgradeEvent): void {
+    this.record(appliance, event);
+    const words = event.kind === 'rollback'
+      ? `rolled back from ${event.from} to ${event.to ?? 'its constraint'}: ${event.reason}`
+      : `${event.kind === 'upgrade' ? 'upgraded' : 'upgrading'} ${event.from ?? '(none)'} -> ${event.to} (${event.strategy})`;
+    this.opts.logger.log(event.kind === 'rollback' ? 'warn' : 'info', `${appliance.name}: ${words}`);
+    if (event.kind !== 'upgrade-begin') this.runHooks(appliance, 'upgrade', words, appliance.state, { cause: event });
+  }
+
+  async stopRun(appliance: Appliance): Promise<void> {
+    appliance.dispatch({ kind: 'stop-request', kill: false });
+    await appliance.until(IDLE);
+  }
+
+  startRun(appliance: Appliance): void {
+    appliance.resetLimits();
+    appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
   }
 
   /**

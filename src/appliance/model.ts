@@ -6,8 +6,9 @@
 import type { RestartPolicy } from '../supervision/restart-policy.js';
 import type { MonitorSpec, WatcherSpec } from '../watchers/watcher-spec.js';
 
-/** The runner that makes an appliance run. `docker` comes with the Docker runner. */
-export type ApplianceType = 'shell';
+/** The runner that makes an appliance run. */
+export type ApplianceType = 'shell' | 'docker';
+export const APPLIANCE_TYPES: readonly ApplianceType[] = ['shell', 'docker'];
 
 /** A command is either a string for `/bin/sh -c` or an argv array run directly. */
 export type Command = string | string[];
@@ -20,7 +21,7 @@ export function argvOf(command: Command): string[] {
 /** A hook action, parsed and validated now, run by supervision later. */
 export type HookAction = { run: string; timeout_ms?: number } | { post: string; timeout_ms?: number };
 export const HOOK_EVENTS = [
-  'create', 'start', 'stop', 'crash', 'restart', 'watcher', 'dependency', 'failed', 'remove',
+  'create', 'start', 'stop', 'crash', 'restart', 'watcher', 'dependency', 'failed', 'remove', 'upgrade',
 ] as const;
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 export type Hooks = Partial<Record<HookEvent, HookAction[]>>;
@@ -29,6 +30,20 @@ export type Hooks = Partial<Record<HookEvent, HookAction[]>>;
 export interface Dependency {
   name: string;
   options: Record<string, string>;
+}
+
+/** How a container appliance moves to a newer image (see src/upgrades/). */
+export interface UpgradeSettings {
+  /** `auto`: checked every `interval_ms` and upgraded when the constraint admits a newer tag. */
+  policy: 'manual' | 'auto';
+  interval_ms: number;
+  /**
+   * `start-first`: the new container starts beside the old one; `stop-first`: in its place.
+   * Unset: start-first, unless the appliance publishes fixed host ports (they would clash).
+   */
+  strategy?: 'start-first' | 'stop-first';
+  /** How long the new container has to reach `running` (its watchers passing). */
+  deadline_ms: number;
 }
 
 /** What one appliance table in a config file (or an API body) says, after validation. */
@@ -52,6 +67,12 @@ export interface ItemOpts {
   stop_timeout_ms: number;
   /** Forward `spew attach` input to the appliance's stdin. */
   stdin: boolean;
+  /** Docker: the image without its tag (`127.0.0.1:5000/web`); the tag comes from `tag` or `vsn`. */
+  image?: string;
+  /** Docker: a fixed tag, when the spec gives no `vsn` constraint. */
+  tag?: string;
+  /** Docker: how upgrades happen. */
+  upgrade?: UpgradeSettings;
 }
 
 /** `name#key:value,key:value`: the appliance name plus free-form options for the runner. */
@@ -68,4 +89,9 @@ export interface ApplianceDefinition extends ItemOpts {
   ref: string;
   /** The config file the appliance came from; absent when created through the API. */
   file?: string;
+  /**
+   * Docker: the tag this appliance runs, pinned when `vsn` was first resolved and moved only by
+   * an upgrade, so a restart never changes the image behind the operator's back.
+   */
+  image_tag?: string;
 }

@@ -8,6 +8,7 @@ import { SpewError } from '../common/errors.js';
 import type { ApiClient } from '../client/api-client.js';
 import type { SocketFlags } from '../client/locate-socket.js';
 import { ClientCommand } from './client-command.js';
+import { withPullProgress } from './pull-progress.js';
 import { stateStyle } from './status-table.js';
 
 export const allFlag = Flags.boolean({ char: 'a', description: 'Act on every appliance the agent has.' });
@@ -34,13 +35,16 @@ export abstract class ApplianceActionCommand extends ClientCommand {
     flags: SocketFlags & { all?: boolean },
     argv: unknown[],
     act: (client: ApiClient, id: string) => Promise<ActionResult>,
+    /** Draw image pulls while it runs: the action may start containers. */
+    { showPulls = false } = {},
   ): Promise<void> {
     const named = argv.map(String);
     if (flags.all && named.length > 0) this.error('give appliance names or --all, not both', { exit: 2 });
     if (!flags.all && named.length === 0) this.error('give at least one appliance name or ref, or --all', { exit: 2 });
     const client = await this.connect(flags);
     const ids = flags.all ? (await client.status()).map((a) => a.name) : named;
-    const results = await mapConcurrently(ids, (id) => act(client, id));
+    const actAll = (): Promise<PromiseSettledResult<ActionResult>[]> => mapConcurrently(ids, (id) => act(client, id));
+    const results = showPulls ? await withPullProgress(client, ids, actAll) : await actAll();
     for (const result of results) {
       if (result.status === 'fulfilled') {
         const { name, state } = result.value;

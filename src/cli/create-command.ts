@@ -5,6 +5,8 @@
 import { Args, Flags } from '@oclif/core';
 import { ClientCommand, jsonFlag } from './client-command.js';
 import { renderStatusTable } from './status-table.js';
+import { withPullProgress } from './pull-progress.js';
+import type { ApplianceStatus } from '../api/wire.js';
 
 export abstract class CreateCommand extends ClientCommand {
   /** Whether the agent starts the appliance once created: the only difference of `run`. */
@@ -33,6 +35,22 @@ export abstract class CreateCommand extends ClientCommand {
     stdin: Flags.boolean({ description: 'Pass `spew attach` input to its stdin.' }),
     user: Flags.string({ description: 'User to run it as.' }),
     group: Flags.string({ description: 'Group to run it as.' }),
+    image: Flags.string({ description: 'Run a container of this image (registry/name, no tag): a docker appliance.', helpGroup: 'DOCKER' }),
+    tag: Flags.string({ description: 'Image tag (else the spec\'s vsn constraint, else latest).', helpGroup: 'DOCKER' }),
+    publish: Flags.string({
+      char: 'p',
+      description: 'Publish a port, [ip:]hostPort:containerPort[/proto] (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpGroup: 'DOCKER',
+    }),
+    volume: Flags.string({
+      char: 'v',
+      description: 'Bind a volume, /host:/container[:ro] (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpGroup: 'DOCKER',
+    }),
     json: jsonFlag,
   };
 
@@ -43,11 +61,26 @@ export abstract class CreateCommand extends ClientCommand {
     const dashdash = this.argv.indexOf('--');
     const command = dashdash === -1 ? [] : this.argv.slice(dashdash + 1);
     if (argv.length !== 1 + command.length) this.error('put the command after --', { exit: 2 });
-    if ((flags.shell === undefined) === (command.length === 0)) {
-      this.error('give the command either after -- or with --shell, exactly one of the two', { exit: 2 });
+    if (flags.shell !== undefined && command.length > 0) {
+      this.error('give the command either after -- or with --shell, not both', { exit: 2 });
     }
+    // A container may run its image's own command; a shell appliance has nothing else to run.
+    if (flags.image === undefined && flags.shell === undefined && command.length === 0) {
+      this.error('give the command after -- or with --shell (or an --image to run)', { exit: 2 });
+    }
+    if (flags.image === undefined && (flags.tag ?? flags.publish ?? flags.volume) !== undefined) {
+      this.error('--tag, --publish and --volume go with --image', { exit: 2 });
+    }
+    const docker = flags.image === undefined ? {} : {
+      type: 'docker',
+      image: flags.image,
+      ...(flags.tag !== undefined && { tag: flags.tag }),
+      runneropts: { ...(flags.publish && { ports: flags.publish }), ...(flags.volume && { volumes: flags.volume }) },
+    };
+    const given = flags.shell ?? (command.length > 0 ? command : undefined);
     const item: Record<string, unknown> = {
-      command: flags.shell ?? command,
+      ...docker,
+      ...(given !== undefined && { command: given }),
       ...(flags.env && { env: this.parseEnv(flags.env) }),
       ...(flags.cwd !== undefined && { cwd: flags.cwd }),
       ...(flags.restart !== undefined && { restart: flags.restart }),
@@ -58,7 +91,9 @@ export abstract class CreateCommand extends ClientCommand {
       ...(flags.group !== undefined && { group: flags.group }),
     };
     const client = await this.connect(flags);
-    const appliance = await client.create({ spec: args.spec, item, start: this.start });
+    const create = (): Promise<ApplianceStatus> => client.create({ spec: args.spec, item, start: this.start });
+    const name = args.spec.split('#')[0] as string;
+    const appliance = this.start && flags.image !== undefined ? await withPullProgress(client, [name], create) : await create();
     this.log(flags.json ? JSON.stringify(appliance, null, 2) : renderStatusTable([appliance], { paint: this.paint }));
   }
 

@@ -28,6 +28,8 @@ const COLUMNS: Column[] = [
   { header: 'LAST EXIT' },
 ];
 const REASON: Column = { header: 'REASON' };
+/** Only when a container is listed: a shell appliance has no image. */
+const IMAGE: Column = { header: 'IMAGE' };
 
 export interface StatusTableOptions {
   paint: Paint;
@@ -36,13 +38,15 @@ export interface StatusTableOptions {
 }
 
 export function renderStatusTable(appliances: readonly ApplianceStatus[], options: StatusTableOptions): string {
-  const rows = appliances.map(statusRow);
-  const withReason = [...COLUMNS, REASON];
+  const images = appliances.some((a) => a.image !== null);
+  const columns = images ? [...COLUMNS, IMAGE] : COLUMNS;
+  const rows = appliances.map((a) => (images ? [...statusRow(a), { text: a.image ?? '-' }] : statusRow(a)));
+  const withReason = [...columns, REASON];
   const reasonRows = rows.map((row, i) => [...row, { text: reasonText(appliances[i] as ApplianceStatus) }]);
   const fits = options.width === undefined || tableWidth(withReason, reasonRows) <= options.width;
   return fits
     ? renderTable(withReason, reasonRows, options.paint)
-    : renderTable(COLUMNS, rows, options.paint);
+    : renderTable(columns, rows, options.paint);
 }
 
 function statusRow(a: ApplianceStatus): Cell[] {

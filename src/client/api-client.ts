@@ -18,8 +18,11 @@ import {
   type CreateRequest,
   type ErrorBody,
   type EventRecord,
+  type OrphansAnswer,
   type StatusAnswer,
   type StopRequest,
+  type UpgradeAnswer,
+  type UpgradeCheckAnswer,
 } from '../api/wire.js';
 
 export interface StreamOptions {
@@ -38,9 +41,31 @@ export class ApiClient {
 
   /** Every appliance, or the ones named; an unknown name or ref is an APPLIANCE_NOT_FOUND error. */
   async status(ids: readonly string[] = []): Promise<ApplianceStatus[]> {
+    return (await this.statusAnswer(ids)).appliances;
+  }
+
+  /** The appliances with what the agent knows of the Docker engine. */
+  async statusAnswer(ids: readonly string[] = []): Promise<StatusAnswer> {
     const query = new URLSearchParams(ids.map((id) => ['id', id]));
     // The agent resolves the ids (it alone knows how refs are matched) and names the unknown one.
-    return (await this.json<StatusAnswer>('GET', `/appliances${queryString(query)}`)).appliances;
+    return this.json<StatusAnswer>('GET', `/appliances${queryString(query)}`);
+  }
+
+  /** Every pull's progress from now on, one PullEvent per line, until the stream is destroyed. */
+  async pulls(): Promise<Readable> {
+    return this.stream('/pulls');
+  }
+
+  async upgradeCheck(ids: readonly string[]): Promise<UpgradeCheckAnswer> {
+    return this.json<UpgradeCheckAnswer>('POST', '/upgrades/check', { ids });
+  }
+
+  async upgrade(id: string, to?: string): Promise<UpgradeAnswer> {
+    return this.applianceCall(id, () => this.json<UpgradeAnswer>('POST', `${appliancePath(id)}/upgrade`, to === undefined ? {} : { to }));
+  }
+
+  async orphans(): Promise<OrphansAnswer> {
+    return this.json<OrphansAnswer>('GET', '/docker/orphans');
   }
 
   async create(request: CreateRequest): Promise<ApplianceStatus> {

@@ -10,12 +10,14 @@ import { Create } from './create.js';
 import { Events } from './events.js';
 import { Help } from './help.js';
 import { Logs } from './logs.js';
+import { Orphans } from './orphans.js';
 import { Remove } from './remove.js';
 import { Restart } from './restart.js';
 import { Run } from './run.js';
 import { Start } from './start.js';
 import { Status } from './status.js';
 import { Stop } from './stop.js';
+import { Upgrade } from './upgrade.js';
 import { Validate } from './validate.js';
 
 export const COMMANDS = {
@@ -26,11 +28,13 @@ export const COMMANDS = {
   events: Events,
   help: Help,
   logs: Logs,
+  orphans: Orphans,
   remove: Remove,
   restart: Restart,
   run: Run,
   start: Start,
   status: Status,
   stop: Stop,
+  upgrade: Upgrade,
   validate: Validate,
 };

@@ -8,6 +8,6 @@ export class Restart extends ApplianceActionCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Restart);
-    await this.forEachAppliance(flags, argv, (client, id) => client.restart(id));
+    await this.forEachAppliance(flags, argv, (client, id) => client.restart(id), { showPulls: true });
   }
 }

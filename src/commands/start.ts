@@ -8,6 +8,6 @@ export class Start extends ApplianceActionCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Start);
-    await this.forEachAppliance(flags, argv, (client, id) => client.start(id));
+    await this.forEachAppliance(flags, argv, (client, id) => client.start(id), { showPulls: true });
   }
 }

@@ -10,7 +10,28 @@ export type ErrorCode =
   | 'ROUTE_NOT_FOUND'
   | 'AGENT_UNREACHABLE'
   | 'AGENT_BUSY'
-  | 'INTERNAL';
+  | 'UPGRADE_IN_PROGRESS'
+  | 'INTERNAL'
+  /** A `vsn` constraint that does not parse. */
+  | 'INVALID_VERSION_CONSTRAINT'
+  /** An image reference that does not parse. */
+  | 'INVALID_IMAGE_REF'
+  /** The registry does not know the repository, or the repository has no such tag. */
+  | 'IMAGE_NOT_FOUND'
+  /** Connection refused, unknown host, reset: the registry is down or not there. */
+  | 'REGISTRY_UNREACHABLE'
+  /** The registry (or the engine pulling from it) did not answer within the deadline. */
+  | 'REGISTRY_TIMEOUT'
+  /** The registry refused our credentials, or the token service did. */
+  | 'REGISTRY_AUTH_FAILED'
+  /** Any other answer we cannot use: a 5xx, a malformed body. */
+  | 'REGISTRY_ERROR'
+  /** A pull that did not finish within its deadline, or went silent. */
+  | 'IMAGE_PULL_TIMEOUT'
+  /** The engine reported a pull failure that is none of the above. */
+  | 'IMAGE_PULL_FAILED'
+  /** The Docker engine's socket does not answer. */
+  | 'DOCKER_UNREACHABLE';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   APPLIANCE_NOT_FOUND: 404,
@@ -20,7 +41,18 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   ROUTE_NOT_FOUND: 404,
   AGENT_UNREACHABLE: 503,
   AGENT_BUSY: 409,
+  UPGRADE_IN_PROGRESS: 409,
   INTERNAL: 500,
+  INVALID_VERSION_CONSTRAINT: 400,
+  INVALID_IMAGE_REF: 400,
+  IMAGE_NOT_FOUND: 404,
+  REGISTRY_UNREACHABLE: 502,
+  REGISTRY_TIMEOUT: 504,
+  REGISTRY_AUTH_FAILED: 502,
+  REGISTRY_ERROR: 502,
+  IMAGE_PULL_TIMEOUT: 504,
+  IMAGE_PULL_FAILED: 502,
+  DOCKER_UNREACHABLE: 503,
 };
 
 export class SpewError extends Error {

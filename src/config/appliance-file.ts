@@ -182,7 +182,7 @@ function readItems(file: string, content: string, instanceDefaults: ItemDefaults
     }
     const { opts, problems: itemProblems } = validateItem(
       mergeDefaults(defaults, raw),
-      { keyPrefix, locate: (p) => locateInItem(document, key, p), ...(spec && { name: spec.name }) },
+      { keyPrefix, locate: (p) => locateInItem(document, key, p), ...(spec && { name: spec.name, specOptions: spec.options }) },
       instanceDefaults,
     );
     itemProblems.forEach(report);

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import {
+  APPLIANCE_TYPES,
   HOOK_EVENTS,
   type ApplianceType,
   type Command,
@@ -22,6 +23,7 @@ import { isTable } from './is-table.js';
 import { formatKeyPath } from './key-path.js';
 import { unknownKeyMessage } from './unknown-key-message.js';
 import { parseSpec } from './spec-parser.js';
+import { checkTypeKeys, readImage, readTag, readUpgrade } from './docker-item-reader.js';
 
 
 /** Where an item came from: a file table (with positions) or an API body (without). */
@@ -32,14 +34,14 @@ export interface ItemContext {
   locate(path: Path): { line: number; column: number } | undefined;
   /** The item's own appliance name, when known, so that it cannot depend on itself. */
   name?: string;
+  /** The options of the item's spec (`web#vsn:~>2.0`), checked against its type. */
+  specOptions?: Record<string, string>;
   /** Validating a file's `_` defaults on their own: every key is optional, even `command`. */
   defaultsOnly?: boolean;
 }
 
 export type ItemProblem = Omit<ConfigProblem, 'file'>;
 
-// Extend these when the Docker runner arrives; the messages follow.
-const APPLIANCE_TYPES: readonly ApplianceType[] = ['shell'];
 const HOOK_ACTION_KEYS = ['run', 'post', 'timeout'];
 
 const DEFAULT_STOP_SIGNAL: NodeJS.Signals = 'SIGTERM';
@@ -69,7 +71,8 @@ export function validateItem(
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(ITEM_READERS, key)) report([key], unknownKeyMessage(key, ITEM_KEYS));
   }
-  if (raw.command === undefined && !ctx.defaultsOnly) {
+  // A container may run its image's own command; a shell appliance has nothing else to run.
+  if (raw.command === undefined && !ctx.defaultsOnly && raw.type !== 'docker') {
     report(['command'], 'missing: give a string to run with /bin/sh -c, or an array of strings (argv)');
   }
 
@@ -90,10 +93,14 @@ export function validateItem(
     stop_signal: read<NodeJS.Signals>('stop_signal', DEFAULT_STOP_SIGNAL),
     stop_timeout_ms: read<number>('stop_timeout', instanceDefaults.stop_timeout_ms),
     stdin: read<boolean>('stdin', false),
+    image: read<string | undefined>('image', undefined),
+    tag: read<string | undefined>('tag', undefined),
+    upgrade: read<ItemOpts['upgrade']>('upgrade', undefined),
   };
-  for (const key of ['cwd', 'user', 'group'] as const) {
+  for (const key of ['cwd', 'user', 'group', 'image', 'tag', 'upgrade'] as const) {
     if (opts[key] === undefined) delete opts[key];
   }
+  if (!ctx.defaultsOnly) checkTypeKeys(opts, ctx.specOptions ?? {}, report);
   checkDependencyBindings(opts, report);
   return problems.length === 0 ? { opts, problems } : { problems };
 }
@@ -118,6 +125,9 @@ const ITEM_READERS = {
   stop_signal: readStopSignal,
   stop_timeout: readDuration,
   stdin: readBoolean,
+  image: readImage,
+  tag: readTag,
+  upgrade: readUpgrade,
 } satisfies Record<string, Reader>;
 type ItemKey = keyof typeof ITEM_READERS;
 const ITEM_KEYS = Object.keys(ITEM_READERS);

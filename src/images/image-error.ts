@@ -1,36 +1,29 @@
 /**
- * Errors from image resolution, the registry and pulls. They carry a stable code like
- * `SpewError` does; they are a class of their own only until these codes join `ErrorCode` in
- * `common/errors.ts`, when this file becomes a re-export of `SpewError`.
+ * Errors from image resolution, the registry and pulls: a SpewError whose code is one of the
+ * image codes, so the API answers them like any other error and callers can narrow on them.
  */
-export type ImageErrorCode =
-  /** A `vsn` constraint that does not parse. */
-  | 'INVALID_VERSION_CONSTRAINT'
-  /** An image reference that does not parse. */
-  | 'INVALID_IMAGE_REF'
-  /** The registry does not know the repository, or the repository has no such tag. */
-  | 'IMAGE_NOT_FOUND'
-  /** Connection refused, unknown host, reset: the registry is down or not there. */
-  | 'REGISTRY_UNREACHABLE'
-  /** The registry (or the engine pulling from it) did not answer within the deadline. */
-  | 'REGISTRY_TIMEOUT'
-  /** The registry refused our credentials, or the token service did. */
-  | 'REGISTRY_AUTH_FAILED'
-  /** Any other answer we cannot use: a 5xx, a malformed body. */
-  | 'REGISTRY_ERROR'
-  /** A pull that did not finish within its deadline, or went silent. */
-  | 'IMAGE_PULL_TIMEOUT'
-  /** The engine reported a pull failure that is none of the above. */
-  | 'IMAGE_PULL_FAILED'
-  /** The Docker engine's socket does not answer. */
-  | 'DOCKER_UNREACHABLE';
+import { SpewError, type ErrorCode } from '../common/errors.js';
 
-export class ImageError extends Error {
+export type ImageErrorCode = Extract<
+  ErrorCode,
+  | 'INVALID_VERSION_CONSTRAINT'
+  | 'INVALID_IMAGE_REF'
+  | 'IMAGE_NOT_FOUND'
+  | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_TIMEOUT'
+  | 'REGISTRY_AUTH_FAILED'
+  | 'REGISTRY_ERROR'
+  | 'IMAGE_PULL_TIMEOUT'
+  | 'IMAGE_PULL_FAILED'
+  | 'DOCKER_UNREACHABLE'
+>;
+
+export class ImageError extends SpewError {
   constructor(
-    readonly code: ImageErrorCode,
+    override readonly code: ImageErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'ImageError';
   }
 }

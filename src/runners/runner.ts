@@ -1,6 +1,6 @@
 /**
  * What the manager needs from whatever makes an appliance run. One runner serves every
- * appliance of its type; the shell runner is the first, the Docker runner comes later.
+ * appliance of its type (shell-runner.ts, docker/docker-runner.ts); runner-set.ts picks it.
  */
 import type { ApplianceDefinition } from '../appliance/model.js';
 import type { ExitReason } from '../appliance/state.js';
@@ -8,6 +8,7 @@ import type { OutputCapture } from '../logs/output-capture.js';
 
 /** A started (or re-adopted) appliance process. */
 export interface RunHandle {
+  /** 0 while the run is not up yet (a container being pulled or created): see `up`. */
   readonly pid: number;
   readonly startedAt: Date;
   /**
@@ -15,6 +16,11 @@ export interface RunHandle {
    * process group is gone). Never rejects.
    */
   readonly exited: Promise<ExitReason>;
+  /**
+   * For a run whose pid comes later: resolves with it once the run is up, or with 0 when it
+   * ended before. Absent when `pid` is known at once.
+   */
+  readonly up?: Promise<number>;
   /** Sends the stop signal to the whole appliance, then SIGKILL after the timeout. Idempotent. */
   stop(signal: NodeJS.Signals, timeoutMs: number): void;
   /** SIGKILL to the whole appliance at once. Idempotent. */

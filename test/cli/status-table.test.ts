@@ -22,6 +22,7 @@ function appliance(extra: Partial<ApplianceStatus>): ApplianceStatus {
     watchers: [],
     command: 'sleep 1000',
     file: null,
+    image: null,
     ...extra,
   };
 }

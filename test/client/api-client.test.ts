@@ -68,6 +68,7 @@ function appliance(name: string, extra: Partial<ApplianceStatus> = {}): Applianc
     watchers: [],
     command: 'sleep 1',
     file: null,
+    image: null,
     ...extra,
   };
 }

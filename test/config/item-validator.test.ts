@@ -124,7 +124,7 @@ describe('validateItem', () => {
     });
 
     it('does not guess when nothing is close', () => {
-      expect(problemsOf({ command: 'x', image: 'redis' })).toEqual(['image: unknown key']);
+      expect(problemsOf({ command: 'x', volumes: 'redis' })).toEqual(['volumes: unknown key']);
     });
   });
 
@@ -133,8 +133,40 @@ describe('validateItem', () => {
       expect(validate({ type: 'shell', command: 'x' }).opts?.type).toBe('shell');
     });
 
-    it.each(['docker', 1, ''])('refuses %j', (type) => {
-      expect(problemsOf({ type, command: 'x' })).toEqual(['type: expected "shell"']);
+    it.each(['podman', 1, ''])('refuses %j', (type) => {
+      expect(problemsOf({ type, command: 'x' })).toEqual(['type: expected one of "shell", "docker"']);
+    });
+  });
+
+  describe('docker', () => {
+    it('accepts an image with a tag, no command needed, and upgrade settings', () => {
+      const opts = validate({ type: 'docker', image: '127.0.0.1:5000/web', tag: '1.0.0', upgrade: { policy: 'auto', interval: '10m', strategy: 'stop-first' } }).opts;
+      expect(opts).toMatchObject({ type: 'docker', image: '127.0.0.1:5000/web', tag: '1.0.0', command: '' });
+      expect(opts?.upgrade).toEqual({ policy: 'auto', interval_ms: 600_000, deadline_ms: 60_000, strategy: 'stop-first' });
+    });
+
+    it('needs an image, without a tag in it', () => {
+      expect(problemsOf({ type: 'docker' })).toEqual(['image: missing: a docker appliance needs image = "registry/name"']);
+      expect(problemsOf({ type: 'docker', image: 'web:1.0' })).toEqual([
+        'image: give the image without its tag, and the tag as tag = "1.0" or in the spec as #vsn:~>X.Y',
+      ]);
+      expect(problemsOf({ type: 'docker', image: 'Web Server' })[0]).toMatch(/^image: invalid image reference/);
+    });
+
+    it('checks the spec\'s vsn constraint and refuses it beside a tag', () => {
+      const ctx: ItemContext = { ...api, specOptions: { vsn: '~>2.0' } };
+      expect(problemsOf({ type: 'docker', image: 'web' }, ctx)).toEqual([]);
+      expect(problemsOf({ type: 'docker', image: 'web', tag: '2.0.0' }, ctx)).toEqual(["tag: give either tag or the spec's vsn constraint, not both"]);
+      expect(problemsOf({ type: 'docker', image: 'web' }, { ...api, specOptions: { vsn: '~>two' } })[0]).toMatch(/vsn: invalid version constraint "~>two"/);
+    });
+
+    it('keeps image, tag and upgrade to docker appliances, and reads upgrade strictly', () => {
+      expect(problemsOf({ command: 'x', image: 'web' })).toEqual(['image: only for type = "docker" appliances']);
+      expect(problemsOf({ type: 'docker', image: 'web', upgrade: { policy: 'sometimes', every: '1h', interval: 'soon' } })).toEqual([
+        'upgrade.every: unknown key',
+        'upgrade.policy: expected one of "manual", "auto", got "sometimes"',
+        'upgrade.interval: invalid duration "soon": expected e.g. "500ms", "10s", "5m", "1h30m"',
+      ]);
     });
   });
 
@@ -294,7 +326,7 @@ describe('validateItem', () => {
 
     it('must be a table of arrays of tables', () => {
       expect(problemsOf({ command: 'x', hooks: [] })).toEqual([
-        'hooks: expected a table of events (create, start, stop, crash, restart, watcher, dependency, failed, remove), got an array',
+        'hooks: expected a table of events (create, start, stop, crash, restart, watcher, dependency, failed, remove, upgrade), got an array',
       ]);
       expect(problemsOf({ command: 'x', hooks: { start: { run: 'x' } } })).toEqual([
         'hooks.start: expected an array of actions like [{ run = "..." }, { post = "http://..." }], got a table',

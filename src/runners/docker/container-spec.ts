@@ -3,9 +3,9 @@
  * so every option is tested without Docker.
  *
  * Top-level keys mean for a container what they mean for a shell appliance (`command`, `env`,
- * `cwd`, `user`/`group`, `stdin`, `stop_signal`). `runneropts` holds what only a container has:
+ * `cwd`, `user`/`group`, `stdin`, `stop_signal`); the image is chosen by images/image-source.ts.
+ * `runneropts` holds what only a container has:
  *
- *   image       the image reference (until the config grows `image` + the spec's `vsn`)
  *   entrypoint  string or argv array
  *   ports       ["127.0.0.1:8080:80", "8081:81/udp", "9000"]   [[ip:]hostPort:]containerPort[/proto]
  *   volumes     ["/host/dir:/in/container[:ro]", "named-volume:/data"]   (alias: binds)
@@ -26,18 +26,6 @@ export const LABEL_VERSION = 'spew.version';
 
 /** A runneropts value that cannot become a container option; the start fails with its message. */
 export class ContainerSpecError extends Error {}
-
-/**
- * The image to run. The one place that decides it: later the config's `image` plus the tag the
- * spec's `vsn` option resolves to.
- */
-export function imageOf(def: ApplianceDefinition): string {
-  const image = def.runneropts.image;
-  if (typeof image !== 'string' || image === '') {
-    throw new ContainerSpecError('runneropts.image must name an image, e.g. "busybox:1.36"');
-  }
-  return image;
-}
 
 /** Container names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; appliance names are mapped onto that. */
 export function containerName(def: ApplianceDefinition): string {
@@ -67,7 +55,8 @@ export function spewLabels(def: ApplianceDefinition): Record<string, string> {
   return { [LABEL_REF]: def.ref, [LABEL_NAME]: def.name, [LABEL_VERSION]: configVersion(def) };
 }
 
-export function createOptions(def: ApplianceDefinition): ContainerCreateOptions {
+/** The engine's create options for `def` running `image` (`registry/repository:tag`). */
+export function createOptions(def: ApplianceDefinition, image: string): ContainerCreateOptions {
   const opts = def.runneropts;
   const ports = parsePorts(stringList(opts.ports, 'ports'));
   const binds = [...stringList(opts.volumes, 'volumes'), ...stringList(opts.binds, 'binds')];
@@ -79,7 +68,7 @@ export function createOptions(def: ApplianceDefinition): ContainerCreateOptions 
   const user = def.user === undefined ? undefined : def.group === undefined ? def.user : `${def.user}:${def.group}`;
   return {
     name: containerName(def),
-    Image: imageOf(def),
+    Image: image,
     ...(cmd ? { Cmd: cmd } : {}),
     ...(entrypoint ? { Entrypoint: entrypoint } : {}),
     Env: Object.entries({ ...def.env, SPEW_APPLIANCE: def.name, SPEW_REF: def.ref }).map(([k, v]) => `${k}=${v}`),
@@ -102,6 +91,12 @@ export function createOptions(def: ApplianceDefinition): ContainerCreateOptions 
       ...(nanoCpus !== undefined ? { NanoCpus: nanoCpus } : {}),
     },
   };
+}
+
+/** Whether it publishes a port on a fixed host port: a second container of it could not start. */
+export function publishesFixedHostPorts(def: ApplianceDefinition): boolean {
+  const { bindings } = parsePorts(stringList(def.runneropts.ports, 'ports'));
+  return Object.values(bindings ?? {}).some((list) => list.some((b) => b.HostPort !== undefined && b.HostPort !== '' && b.HostPort !== '0'));
 }
 
 /** An empty command leaves the image's own CMD. */

@@ -17,7 +17,6 @@ export type Signaller = (containerId: string, signal: string) => void;
 
 export class DockerRun implements RunHandle {
   readonly exited: Promise<ExitReason>;
-  /** Proposed addition to RunHandle: the PID once the run is up, 0 when it never came up. */
   readonly up: Promise<number>;
   /** Resolves when the runner begins to follow this run's output. */
   readonly followed: Promise<void>;

@@ -1,6 +1,7 @@
 /**
  * Runs `type = "docker"` appliances as containers, through dockerode against the engine at
- * DOCKER_HOST or /var/run/docker.sock. Pulling is not this runner's job: the image must exist.
+ * DOCKER_HOST or /var/run/docker.sock. Before each create, the image source (images/) picks the
+ * tag and pulls it when the engine lacks it; a pull that fails is a start that fails.
  *
  * One container per run, named `spew-NAME-REF` and labelled `spew.ref`, `spew.name`,
  * `spew.version`. A run ends when the engine says so: one event stream for the whole runner
@@ -27,7 +28,10 @@ import type { OutputStream } from '../../logs/log-line.js';
 import type { OutputCapture } from '../../logs/output-capture.js';
 import type { AdoptResult, RunHandle, Runner } from '../runner.js';
 import { decodeWaitStatus } from '../shell-shim.js';
-import { ContainerSpecError, createOptions, imageOf, LABEL_NAME, LABEL_REF, LABEL_VERSION } from './container-spec.js';
+import { ImageError } from '../../images/image-error.js';
+import type { LayerProgress } from '../../images/image-puller.js';
+import { ImageSource } from '../../images/image-source.js';
+import { ContainerSpecError, containerName, createOptions, LABEL_NAME, LABEL_REF, LABEL_VERSION } from './container-spec.js';
 import { DockerRun } from './docker-run.js';
 import { EngineEvents, type Backoff, type ContainerEvent, type EngineState } from './engine-events.js';
 import { LogFrameReader, timeAfter } from './log-frames.js';
@@ -41,6 +45,9 @@ export interface DockerRunnerOptions {
   onEngineState?: (state: EngineState, detail: string) => void;
   /** For a new agent adopting a container: the time of the last output it already has. */
   lastLogTime?: (def: ApplianceDefinition) => Date | undefined;
+  /** A start chose a tag other than the pinned `image_tag` (the first resolution of `vsn`). */
+  onImageTag?: (def: ApplianceDefinition, tag: string) => void;
+  onPullProgress?: (def: ApplianceDefinition, event: LayerProgress) => void;
   backoff?: Backoff;
 }
 
@@ -60,6 +67,11 @@ const ADOPT_LOG_MARGIN_MS = 1000;
 const LOG_DRAIN_MS = 2000;
 /** How long an adoption waits for the event stream before it looks at containers. */
 const EVENTS_READY_MS = 3000;
+/**
+ * An upgrade's new container runs beside the old one under the old one's name plus this; once
+ * it has proved itself it is renamed to the name, as labels cannot change.
+ */
+const CANDIDATE = '-next';
 
 interface Follow {
   stream: NodeJS.ReadableStream & { destroy?: () => void };
@@ -70,6 +82,10 @@ interface Follow {
 }
 
 interface Known {
+  /** Where it is in `known`: the ref, or the ref plus CANDIDATE for an upgrade's new container. */
+  key: string;
+  /** The container's name. */
+  name: string;
   def: ApplianceDefinition;
   capture?: OutputCapture;
   run?: DockerRun;
@@ -80,6 +96,7 @@ interface Known {
 
 export class DockerRunner implements Runner {
   private readonly docker: Docker;
+  readonly images: ImageSource;
   private readonly events: EngineEvents;
   private readonly known = new Map<string, Known>();
   /**
@@ -97,6 +114,7 @@ export class DockerRunner implements Runner {
 
   constructor(private readonly opts: DockerRunnerOptions = {}) {
     this.docker = opts.docker ?? new Docker();
+    this.images = new ImageSource(this.docker);
     this.events = new EngineEvents(
       this.docker,
       {
@@ -142,6 +160,7 @@ export class DockerRunner implements Runner {
       return { kind: 'running', handle: run };
     }
     try {
+      await this.dropCandidates(def.ref);
       const found = await this.findContainer(def.ref);
       if (!found) return { kind: 'absent' };
       if (found.State.Running) {
@@ -155,7 +174,7 @@ export class DockerRunner implements Runner {
       }
       await this.catchUp(known, found.Id, this.adoptSince(def));
       const reason = exitReasonOf(found.State);
-      this.remove(def.ref, found.Id);
+      this.remove(known.key, found.Id);
       return { kind: 'exited', reason };
     } catch {
       // The engine went away between the two calls: let reconciliation decide.
@@ -174,12 +193,13 @@ export class DockerRunner implements Runner {
   }
 
   release(def: ApplianceDefinition): void {
-    const known = this.known.get(def.ref);
-    if (known) this.closeStreams(known);
-    this.known.delete(def.ref);
-    this.lastSeen.delete(def.ref);
-    void this.docker
-      .listContainers({ all: true, filters: { label: [`${LABEL_REF}=${def.ref}`] } })
+    for (const key of [def.ref, def.ref + CANDIDATE]) {
+      const known = this.known.get(key);
+      if (known) this.closeStreams(known);
+      this.known.delete(key);
+      this.lastSeen.delete(key);
+    }
+    void this.containersOf(def.ref)
       .then((list) => Promise.all(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true }))))
       .catch(() => undefined);
   }
@@ -205,10 +225,56 @@ export class DockerRunner implements Runner {
       }));
   }
 
+  /**
+   * Starts an upgrade's new container (`def` names the new image) beside the appliance's
+   * current one, with the same labels and output capture. `promote` or `discard` ends its turn.
+   */
+  startCandidate(def: ApplianceDefinition): RunHandle {
+    const main = this.entry(def);
+    this.discard(def);
+    const key = def.ref + CANDIDATE;
+    const candidate: Known = { key, name: containerName(def) + CANDIDATE, def, capture: main.capture, stdinQueue: [] };
+    this.known.set(key, candidate);
+    const run = new DockerRun(def.ref, (id, signal) => this.signal(id, signal));
+    candidate.run = run;
+    void this.launch(candidate, run);
+    return run;
+  }
+
+  /**
+   * The candidate becomes the appliance's container: called once the old run has ended, it
+   * takes the old container's name (the next agent adopts it by that name) and its place here.
+   */
+  async promote(def: ApplianceDefinition): Promise<void> {
+    const key = def.ref + CANDIDATE;
+    const candidate = this.known.get(key);
+    const id = candidate?.run?.containerId;
+    if (!candidate || id === undefined) throw new Error(`${def.name}: no new container to promote`);
+    await this.removing.get(def.ref);
+    await this.docker.getContainer(id).rename({ name: containerName(def) });
+    const main = this.entry(def);
+    this.closeStreams(main);
+    Object.assign(main, { run: candidate.run, follow: candidate.follow, stdin: candidate.stdin, stdinQueue: candidate.stdinQueue });
+    const seen = this.lastSeen.get(key);
+    if (seen) this.lastSeen.set(def.ref, seen);
+    this.lastSeen.delete(key);
+    this.known.delete(key);
+  }
+
+  /** Forgets the candidate; its run must have ended (or never began). */
+  discard(def: ApplianceDefinition): void {
+    const key = def.ref + CANDIDATE;
+    const candidate = this.known.get(key);
+    if (!candidate) return;
+    this.closeStreams(candidate);
+    this.known.delete(key);
+    this.lastSeen.delete(key);
+  }
+
   private entry(def: ApplianceDefinition): Known {
     let known = this.known.get(def.ref);
     if (!known) {
-      known = { def, stdinQueue: [] };
+      known = { key: def.ref, name: containerName(def), def, stdinQueue: [] };
       this.known.set(def.ref, known);
     }
     known.def = def;
@@ -219,8 +285,10 @@ export class DockerRunner implements Runner {
     const def = known.def;
     this.launches.add(run);
     try {
-      const options = createOptions(def);
-      await this.removing.get(def.ref);
+      const chosen = await this.images.prepare(def, (event) => this.opts.onPullProgress?.(def, event));
+      if (chosen.tag !== def.image_tag) this.opts.onImageTag?.(def, chosen.tag);
+      const options = { ...createOptions(def, chosen.image), name: known.name };
+      await this.removing.get(known.key);
       const created = await this.create(options);
       if ('State' in created) {
         run.bind(created.Id);
@@ -232,7 +300,7 @@ export class DockerRunner implements Runner {
       const container = created;
       run.bind(container.id);
       if (run.endRequested) {
-        this.remove(def.ref, container.id);
+        this.remove(known.key, container.id);
         run.settle({ kind: 'signal', signal: run.requestedSignal });
         return;
       }
@@ -268,12 +336,11 @@ export class DockerRunner implements Runner {
   }
 
   private startError(def: ApplianceDefinition, err: unknown): string {
-    if (err instanceof ContainerSpecError) return err.message;
+    if (err instanceof ImageError && err.code === 'DOCKER_UNREACHABLE') return `docker engine unreachable: ${err.message}`;
+    if (err instanceof ContainerSpecError || err instanceof ImageError) return err.message;
     const status = statusOf(err);
     const reason = engineReason(err);
-    if (status === 404 && /no such image/i.test(reason)) {
-      return `image ${safeImage(def)} is not on this host (spew does not pull it yet): ${reason}`;
-    }
+    if (status === 404 && /no such image/i.test(reason)) return `image of ${def.name} is not on this host: ${reason}`;
     if (status === undefined && /ENOENT|ECONNREFUSED|EACCES|socket hang up|ECONNRESET/.test(reason)) {
       return `docker engine unreachable: ${reason}`;
     }
@@ -286,9 +353,9 @@ export class DockerRunner implements Runner {
   }
 
   private onEvent(event: ContainerEvent): void {
-    const known = this.known.get(event.ref);
+    const known = [this.known.get(event.ref), this.known.get(event.ref + CANDIDATE)].find((k) => k?.run?.containerId === event.id);
     const run = known?.run;
-    if (!known || !run || run.containerId !== event.id) return;
+    if (!known || !run) return;
     if (event.action === 'oom') run.oomKilled = true;
     else if (event.action === 'die') void this.ended(known, run, event.exitCode ?? -1, false);
   }
@@ -310,10 +377,10 @@ export class DockerRunner implements Runner {
     const follow = known.follow?.run === run ? known.follow : undefined;
     if (follow) await Promise.race([follow.done, delay(LOG_DRAIN_MS)]);
     // A stream opened before the engine went away (or none at all): read what is left.
-    if (!follow || follow.epoch !== this.epoch) await this.catchUp(known, id, this.seenSince(known.def.ref));
+    if (!follow || follow.epoch !== this.epoch) await this.catchUp(known, id, this.seenSince(known.key));
     if (known.run === run) this.closeStreams(known);
     run.settle(oom ? oomReason() : code < 0 ? { kind: 'signal', signal: 'SIGKILL' } : decodeWaitStatus(code));
-    this.remove(known.def.ref, id);
+    this.remove(known.key, id);
   }
 
   /** After a (re)connection: every run whose container ended meanwhile is reported. */
@@ -334,7 +401,7 @@ export class DockerRunner implements Runner {
         run.bind(id);
         if (info.State.Running) {
           run.markLive(info.State.Pid, new Date(info.State.StartedAt));
-          if (!known.follow || known.follow.epoch !== this.epoch) this.follow(known, run, id, this.seenSince(known.def.ref));
+          if (!known.follow || known.follow.epoch !== this.epoch) this.follow(known, run, id, this.seenSince(known.key));
         } else if (info.State.Status !== 'created') {
           void this.ended(known, run, info.State.ExitCode, info.State.OOMKilled);
         }
@@ -348,10 +415,20 @@ export class DockerRunner implements Runner {
   }
 
   private async findContainer(ref: string): Promise<Docker.ContainerInspectInfo | undefined> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_REF}=${ref}`] } });
+    const list = (await this.containersOf(ref)).filter((c) => !isCandidate(c));
     // Normally one; a running one wins over leftovers.
     const chosen = list.find((c) => c.State === 'running') ?? list[0];
     return chosen ? this.docker.getContainer(chosen.Id).inspect() : undefined;
+  }
+
+  private containersOf(ref: string): Promise<Docker.ContainerInfo[]> {
+    return this.docker.listContainers({ all: true, filters: { label: [`${LABEL_REF}=${ref}`] } });
+  }
+
+  /** A new agent finds an upgrade's new container only if that upgrade was cut short: it goes. */
+  private async dropCandidates(ref: string): Promise<void> {
+    const list = (await this.containersOf(ref)).filter(isCandidate);
+    await Promise.all(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   }
 
   /** Where to read on from: the earlier of the streams' last times, so neither loses a message. */
@@ -418,7 +495,7 @@ export class DockerRunner implements Runner {
    * every message is new.
    */
   private frameReader(known: Known, since: string | undefined): LogFrameReader {
-    const ref = known.def.ref;
+    const ref = known.key;
     const after = since && since !== 'now' ? { time: since, n: 0 } : undefined;
     const seenBefore = { ...this.lastSeen.get(ref) };
     const skipped = { out: 0, err: 0 };
@@ -506,6 +583,10 @@ function sinceQuery(since: string | undefined): { since?: string; tail?: number 
   return { since: `${seconds}.${(match[2] ?? '').padEnd(9, '0').slice(0, 9)}` };
 }
 
+function isCandidate(container: Docker.ContainerInfo): boolean {
+  return (container.Names[0] ?? '').endsWith(CANDIDATE);
+}
+
 function statusOf(err: unknown): number | undefined {
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' ? status : undefined;
@@ -515,14 +596,6 @@ function statusOf(err: unknown): number | undefined {
 function engineReason(err: unknown): string {
   const json = (err as { json?: { message?: unknown } } | null)?.json;
   return typeof json?.message === 'string' ? json.message : errorMessage(err);
-}
-
-function safeImage(def: ApplianceDefinition): string {
-  try {
-    return imageOf(def);
-  } catch {
-    return '(none)';
-  }
 }
 
 function delay(ms: number): Promise<void> {

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   configVersion, ContainerSpecError, containerName, createOptions, parseMemory, parsePorts,
 } from '../../../src/runners/docker/container-spec.js';
-import { def } from './docker-kit.js';
+import { def, IMAGE } from './docker-kit.js';
 
 describe('container create options', () => {
   it('runs a string command under /bin/sh -c and an argv as it is', () => {
-    expect(createOptions(def('a', 'echo hi')).Cmd).toEqual(['/bin/sh', '-c', 'echo hi']);
-    expect(createOptions(def('a', ['httpd', '-f'])).Cmd).toEqual(['httpd', '-f']);
-    expect(createOptions(def('a', [])).Cmd).toBeUndefined();
+    expect(createOptions(def('a', 'echo hi'), IMAGE).Cmd).toEqual(['/bin/sh', '-c', 'echo hi']);
+    expect(createOptions(def('a', ['httpd', '-f']), IMAGE).Cmd).toEqual(['httpd', '-f']);
+    expect(createOptions(def('a', []), IMAGE).Cmd).toBeUndefined();
   });
 
   it('maps env, cwd, user, entrypoint, network, binds, limits and labels', () => {
@@ -16,7 +16,8 @@ describe('container create options', () => {
       entrypoint: ['/bin/sh'], network: 'none', volumes: ['/srv:/data:ro'], binds: ['/tmp:/tmp'],
       memory: '256m', cpus: 0.5, labels: { team: 'ops', 'spew.ref': 'forged' },
     }, { env: { A: '1' }, cwd: '/data', user: 'nobody', group: 'nogroup' });
-    const o = createOptions(d);
+    const o = createOptions(d, IMAGE);
+    expect(o.Image).toBe(IMAGE);
     expect(o.Env).toEqual(['A=1', 'SPEW_APPLIANCE=web', `SPEW_REF=${d.ref}`]);
     expect(o).toMatchObject({ WorkingDir: '/data', User: 'nobody:nogroup', Entrypoint: ['/bin/sh'], StopSignal: 'SIGTERM' });
     expect(o.HostConfig).toMatchObject({
@@ -46,8 +47,7 @@ describe('container create options', () => {
     expect(() => parseMemory('lots')).toThrow(/runneropts.memory/);
   });
 
-  it('refuses an appliance without an image, and gives one config the same version everywhere', () => {
-    expect(() => createOptions(def('a', 'x', { image: undefined }))).toThrow(/runneropts.image/);
+  it('gives one config the same version everywhere', () => {
     const d = def('a', 'x');
     expect(configVersion({ ...d })).toBe(configVersion(JSON.parse(JSON.stringify(d))));
     expect(configVersion({ ...d, command: 'y' })).not.toBe(configVersion(d));

@@ -22,13 +22,15 @@ export function def(
   extra: Partial<ApplianceDefinition> = {},
 ): ApplianceDefinition {
   return {
-    type: 'shell',
+    type: 'docker',
     name,
     options: {},
     ref: randomBytes(6).toString('hex'),
     command,
     env: {},
-    runneropts: { image: IMAGE, labels: { [TEST_LABEL]: 'docker-runner' }, ...runneropts },
+    image: IMAGE_NAME,
+    tag: IMAGE_TAG,
+    runneropts: { labels: { [TEST_LABEL]: 'docker-runner' }, ...runneropts },
     restart: shorthandPolicy('never'),
     watchers: [],
     monitors: [],

@@ -173,13 +173,14 @@ describe('the Docker runner', () => {
     await handle.exited;
   });
 
-  it('fails a start on a missing image with a clear spawn error', async () => {
+  it('fails a start on an image it cannot pull with a clear spawn error', async () => {
     const r = runner();
-    const d = def('ghost', 'true', { image: 'spew-test-no-such-image:9.9.9' });
+    // Port 1 of loopback: nothing listens, so the pull is refused at once.
+    const d = def('ghost', 'true', {}, { image: '127.0.0.1:1/spew-no-such-image', tag: '9.9.9' });
     await prepared(r, d);
     const reason = (await r.start(d).exited) as Extract<ExitReason, { kind: 'spawn-error' }>;
     expect(reason.kind).toBe('spawn-error');
-    expect(reason.message).toContain('spew-test-no-such-image:9.9.9 is not on this host');
+    expect(reason.message).toContain('pulling 127.0.0.1:1/spew-no-such-image:9.9.9');
   });
 
   it('reports an OOM kill', async () => {

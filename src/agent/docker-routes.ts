@@ -1,0 +1,70 @@
+/**
+ * The API of container appliances: pull progress, the engine's leftovers, and upgrades. Added
+ * to the same router as every other route (api-routes.ts).
+ */
+import type { EngineAnswer, OrphansAnswer, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
+import type { Manager } from '../appliance/manager.js';
+import { errorMessage, SpewError } from '../common/errors.js';
+import type { PullFeed } from '../images/pull-feed.js';
+import type { Upgrader } from '../upgrades/upgrader.js';
+import { STREAMED, type HttpRouter } from './http-router.js';
+import { bodyObject, field } from './request-body.js';
+
+export interface DockerApi {
+  manager: Manager;
+  pulls: PullFeed;
+  upgrader: Upgrader;
+  /** Undefined until a docker appliance has needed the engine. */
+  engine: () => EngineAnswer | undefined;
+  orphans: () => Promise<OrphansAnswer['orphans']>;
+}
+
+export function addDockerRoutes(router: HttpRouter, api: DockerApi): void {
+  const { manager } = api;
+
+  router.add('GET', '/v1/pulls', async ({ query, res, req }) => {
+    const refs = new Set(query.getAll('id').map((id) => manager.get(id).ref));
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    // Headers now, so a client waiting for the stream to open knows it is listening.
+    res.write('');
+    const unsubscribe = api.pulls.subscribe((event) => {
+      if (refs.size === 0 || refs.has(event.ref)) res.write(`${JSON.stringify(event)}\n`);
+    });
+    req.socket.on('close', unsubscribe);
+    return STREAMED;
+  });
+
+  router.add('GET', '/v1/docker/orphans', async (): Promise<OrphansAnswer> => {
+    if (!api.engine()) return { orphans: [] };
+    try {
+      return { orphans: await api.orphans() };
+    } catch (err) {
+      throw new SpewError('DOCKER_UNREACHABLE', `docker: ${errorMessage(err)}`);
+    }
+  });
+
+  router.add('POST', '/v1/upgrades/check', async ({ body }): Promise<UpgradeCheckAnswer> => {
+    const ids = field(bodyObject(body), 'ids', 'array', []).map((id, i) => {
+      if (typeof id !== 'string') throw new SpewError('INVALID_REQUEST', `ids[${i}]: expected string`);
+      return id;
+    });
+    const chosen = ids.length > 0
+      ? ids.map((id) => manager.get(id))
+      : manager.all().filter((a) => a.definition.type === 'docker' && a.definition.options.vsn !== undefined);
+    const upgrades = await Promise.all(chosen.map(async (appliance) => {
+      const entry = { name: appliance.name, ref: appliance.ref };
+      try {
+        return { ...entry, ...(await api.upgrader.check(appliance.ref)) };
+      } catch (err) {
+        return { ...entry, current: appliance.definition.image_tag ?? appliance.definition.tag ?? null, available: null, error: errorMessage(err) };
+      }
+    }));
+    return { upgrades: upgrades.sort((a, b) => a.name.localeCompare(b.name)) };
+  });
+
+  router.add('POST', '/v1/appliances/:id/upgrade', async ({ params, body }): Promise<UpgradeAnswer> => {
+    const to = field(bodyObject(body), 'to', 'string', '');
+    const result = await api.upgrader.upgrade(params[0]!, to === '' ? undefined : to);
+    return { ...result, appliance: manager.status([params[0]!])[0]! };
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * The keys only a `type = "docker"` appliance has: `image`, `tag`, `upgrade`, and the spec's
+ * `vsn` option. Same conventions as item-validator: every problem reported at its key path.
+ */
+import type { ItemOpts, UpgradeSettings } from '../appliance/model.js';
+import { parseDuration } from '../common/duration.js';
+import { parseImageRef } from '../images/image-ref.js';
+import { VersionConstraint } from '../images/version-constraint.js';
+import { describeValue } from './describe-value.js';
+import { isTable } from './is-table.js';
+import { unknownKeyMessage } from './unknown-key-message.js';
+import { expectedOneOf, type Path, type Report } from './value-readers.js';
+
+export const DOCKER_ONLY_KEYS = ['image', 'tag', 'upgrade'] as const;
+
+const UPGRADE_KEYS = ['policy', 'interval', 'strategy', 'deadline'];
+const UPGRADE_DEFAULTS: UpgradeSettings = { policy: 'manual', interval_ms: 3_600_000, deadline_ms: 60_000 };
+
+export function readImage(value: unknown, path: Path, report: Report): unknown {
+  if (typeof value !== 'string' || value === '') {
+    report(path, `expected an image name like "127.0.0.1:5000/web", got ${describeValue(value)}`);
+    return value;
+  }
+  try {
+    const ref = parseImageRef(value);
+    if (ref.tag !== undefined || ref.digest !== undefined) {
+      report(path, `give the image without its tag, and the tag as tag = "${ref.tag ?? ref.digest}" or in the spec as #vsn:~>X.Y`);
+    }
+  } catch (err) {
+    report(path, (err as Error).message);
+  }
+  return value;
+}
+
+export function readTag(value: unknown, path: Path, report: Report): unknown {
+  if (typeof value !== 'string' || !/^\w[\w.-]{0,127}$/.test(value)) {
+    report(path, `expected an image tag like "1.2.0", got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+export function readUpgrade(value: unknown, path: Path, report: Report): UpgradeSettings {
+  if (!isTable(value)) {
+    report(path, `expected a table like { policy = "auto", interval = "1h" }, got ${describeValue(value)}`);
+    return UPGRADE_DEFAULTS;
+  }
+  for (const key of Object.keys(value)) {
+    if (!UPGRADE_KEYS.includes(key)) report([...path, key], unknownKeyMessage(key, UPGRADE_KEYS));
+  }
+  const settings: UpgradeSettings = { ...UPGRADE_DEFAULTS };
+  if (value.policy !== undefined) {
+    if (value.policy === 'auto' || value.policy === 'manual') settings.policy = value.policy;
+    else report([...path, 'policy'], expectedOneOf(['manual', 'auto'], value.policy));
+  }
+  if (value.strategy !== undefined) {
+    if (value.strategy === 'start-first' || value.strategy === 'stop-first') settings.strategy = value.strategy;
+    else report([...path, 'strategy'], expectedOneOf(['start-first', 'stop-first'], value.strategy));
+  }
+  for (const [key, field] of [['interval', 'interval_ms'], ['deadline', 'deadline_ms']] as const) {
+    const raw = value[key];
+    if (raw === undefined) continue;
+    try {
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw new Error(`expected a duration like "1h", got ${describeValue(raw)}`);
+      const ms = parseDuration(raw);
+      if (ms <= 0) throw new Error('must be more than 0');
+      settings[field] = ms;
+    } catch (err) {
+      report([...path, key], (err as Error).message);
+    }
+  }
+  return settings;
+}
+
+/** What only makes sense per type, once every key has been read on its own. */
+export function checkTypeKeys(opts: ItemOpts, specOptions: Record<string, string>, report: Report): void {
+  if (opts.type !== 'docker') {
+    for (const key of DOCKER_ONLY_KEYS) if (opts[key] !== undefined) report([key], 'only for type = "docker" appliances');
+    return;
+  }
+  if (opts.image === undefined) report(['image'], 'missing: a docker appliance needs image = "registry/name"');
+  const vsn = specOptions.vsn;
+  if (vsn !== undefined) {
+    try {
+      VersionConstraint.parse(vsn);
+    } catch (err) {
+      report([], `vsn: ${(err as Error).message}`);
+    }
+    if (opts.tag !== undefined) report(['tag'], 'give either tag or the spec\'s vsn constraint, not both');
+  }
+}

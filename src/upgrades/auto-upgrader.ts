@@ -1,0 +1,66 @@
+/**
+ * `upgrade = { policy = "auto", interval = "1h" }`: each such appliance is checked on its own
+ * interval, and upgrades run one at a time across the agent, so a bad release never takes
+ * several appliances down at once. A tag that was rolled back is not tried again; a newer one is.
+ */
+import type { Appliance } from '../appliance/appliance.js';
+import { errorMessage } from '../common/errors.js';
+import type { Upgrader } from './upgrader.js';
+
+interface Tracked {
+  interval_ms: number;
+  timer: NodeJS.Timeout;
+}
+
+export class AutoUpgrader {
+  private readonly tracked = new Map<string, Tracked>();
+  /** `ref tag` of every upgrade that rolled back. */
+  private readonly refused = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly upgrader: Upgrader,
+    private readonly warn: (line: string) => void,
+  ) {}
+
+  /** Follows the appliances there are now: arms new intervals, drops the ones gone. */
+  sync(appliances: Appliance[]): void {
+    const wanted = new Map<string, number>();
+    for (const appliance of appliances) {
+      const upgrade = appliance.definition.upgrade;
+      if (appliance.definition.type === 'docker' && upgrade?.policy === 'auto') wanted.set(appliance.ref, upgrade.interval_ms);
+    }
+    for (const [ref, entry] of this.tracked) {
+      if (wanted.get(ref) === entry.interval_ms) continue;
+      clearInterval(entry.timer);
+      this.tracked.delete(ref);
+    }
+    for (const [ref, interval_ms] of wanted) {
+      if (this.tracked.has(ref)) continue;
+      const timer = setInterval(() => this.enqueue(ref), interval_ms);
+      timer.unref();
+      this.tracked.set(ref, { interval_ms, timer });
+    }
+  }
+
+  stop(): void {
+    for (const entry of this.tracked.values()) clearInterval(entry.timer);
+    this.tracked.clear();
+  }
+
+  private enqueue(ref: string): void {
+    this.queue = this.queue.then(() => this.checkAndUpgrade(ref));
+  }
+
+  private async checkAndUpgrade(ref: string): Promise<void> {
+    if (!this.tracked.has(ref)) return;
+    try {
+      const { current, available } = await this.upgrader.check(ref);
+      if (available === current || this.refused.has(`${ref} ${available}`)) return;
+      const result = await this.upgrader.upgrade(ref, available);
+      if (result.outcome === 'rolled-back') this.refused.add(`${ref} ${available}`);
+    } catch (err) {
+      this.warn(`auto upgrade of ${ref}: ${errorMessage(err)}`);
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * `spew upgrade`: moves a container appliance to a newer image tag, and back when the new one
+ * does not prove itself. The appliance keeps its ref throughout.
+ *
+ *   start-first  the new container starts beside the old one (same labels, name + "-next");
+ *                once healthy it becomes the appliance's run, the old one is stopped and the
+ *                new one takes its name. On failure the new one goes; the old never stopped.
+ *   stop-first   the old container stops, the appliance starts on the new tag; on failure it
+ *                stops again and starts on the old tag.
+ * Unless configured, start-first, or stop-first when fixed host ports would clash.
+ *
+ * The image is pulled before anything is touched, so a pull that fails changes nothing.
+ */
+import type { Appliance } from '../appliance/appliance.js';
+import type { ApplianceDefinition } from '../appliance/model.js';
+import { describeExit } from '../appliance/state.js';
+import { SpewError } from '../common/errors.js';
+import type { LayerProgress } from '../images/image-puller.js';
+import { repositoryOf } from '../images/image-source.js';
+import { publishesFixedHostPorts } from '../runners/docker/container-spec.js';
+import type { DockerRunner } from '../runners/docker/docker-runner.js';
+import { HealthWatch } from '../watchers/health-watch.js';
+import { Trial, type TrialVerdict } from './trial.js';
+
+export type UpgradeStrategy = 'start-first' | 'stop-first';
+
+/** What an upgrade puts in the event log; `upgrade` and `rollback` also run the `upgrade` hooks. */
+export type UpgradeEvent =
+  | { kind: 'upgrade-begin'; from: string | null; to: string; strategy: UpgradeStrategy }
+  | { kind: 'upgrade'; from: string | null; to: string; strategy: UpgradeStrategy }
+  | { kind: 'rollback'; from: string; to: string | null; reason: string };
+
+export type UpgradeOutcome =
+  | { outcome: 'current'; from: string | null; to: string }
+  | { outcome: 'upgraded'; from: string | null; to: string }
+  | { outcome: 'rolled-back'; from: string | null; to: string; reason: string };
+
+/** What the upgrader needs of the manager. */
+export interface UpgradeHost {
+  get(id: string): Appliance;
+  /** Pins the tag in the appliance's definition (persisted); no restart. */
+  retag(appliance: Appliance, tag: string | undefined): Promise<void>;
+  /** Into the event log, and the `upgrade` hooks for `upgrade` and `rollback`. */
+  announce(appliance: Appliance, event: UpgradeEvent): void;
+  /** Stops its run, leaving it marked to run. */
+  stopRun(appliance: Appliance): Promise<void>;
+  /** Starts it, with its restart budget full. */
+  startRun(appliance: Appliance): void;
+}
+
+/** An appliance without watchers must stay up this long to count as healthy. */
+const SETTLE_MS = 2000;
+
+export class Upgrader {
+  private readonly busy = new Set<string>();
+
+  constructor(
+    private readonly host: UpgradeHost,
+    private readonly docker: () => DockerRunner,
+    private readonly onProgress: (def: ApplianceDefinition, event: LayerProgress) => void,
+  ) {}
+
+  /** The tag its constraint admits today, next to the one it runs. */
+  async check(id: string): Promise<{ current: string | null; available: string }> {
+    const def = dockerDefinition(this.host.get(id));
+    return { current: currentTag(def), available: (await this.docker().images.newest(def)).tag };
+  }
+
+  async upgrade(id: string, to?: string): Promise<UpgradeOutcome> {
+    const appliance = this.host.get(id);
+    const def = dockerDefinition(appliance);
+    if (this.busy.has(def.ref)) throw new SpewError('UPGRADE_IN_PROGRESS', `${def.name} is being upgraded already`);
+    this.busy.add(def.ref);
+    try {
+      return await this.upgradeOne(appliance, to ?? (await this.docker().images.newest(def)).tag);
+    } finally {
+      this.busy.delete(def.ref);
+    }
+  }
+
+  private async upgradeOne(appliance: Appliance, to: string): Promise<UpgradeOutcome> {
+    const def = appliance.definition;
+    const from = currentTag(def);
+    if (from === to) return { outcome: 'current', from, to };
+    await this.docker().images.ensure(repositoryOf(def), to, (event) => this.onProgress(def, event));
+    const strategy = def.upgrade?.strategy ?? (publishesFixedHostPorts(def) ? 'stop-first' : 'start-first');
+    const up = appliance.state === 'running' || appliance.state === 'alive';
+    if (!up) {
+      // Nothing runs to compare with: the next start runs the new tag.
+      await this.host.retag(appliance, to);
+      this.host.announce(appliance, { kind: 'upgrade', from, to, strategy });
+      return { outcome: 'upgraded', from, to };
+    }
+    this.host.announce(appliance, { kind: 'upgrade-begin', from, to, strategy });
+    const verdict = strategy === 'start-first' ? await this.startFirst(appliance, to) : await this.stopFirst(appliance, from, to);
+    if (verdict.passed) {
+      this.host.announce(appliance, { kind: 'upgrade', from, to, strategy });
+      return { outcome: 'upgraded', from, to };
+    }
+    this.host.announce(appliance, { kind: 'rollback', from: to, to: from, reason: verdict.reason });
+    return { outcome: 'rolled-back', from, to, reason: verdict.reason };
+  }
+
+  private async startFirst(appliance: Appliance, to: string): Promise<TrialVerdict> {
+    const def: ApplianceDefinition = { ...appliance.definition, image_tag: to };
+    const docker = this.docker();
+    const handle = docker.startCandidate(def);
+    const trial = this.trialFor(def, appliance.watched);
+    const health = new HealthWatch(def, (verdict) => (verdict.kind === 'up' ? trial.healthy() : trial.fail(`watcher ${verdict.kind}: ${verdict.detail}`)));
+    void handle.up?.then((pid) => {
+      if (pid === 0) return;
+      health.start();
+      trial.up();
+    });
+    void handle.exited.then((reason) => trial.fail(describeExit(reason)));
+    const verdict = await trial.verdict;
+    health.stop();
+    if (!verdict.passed) {
+      handle.kill();
+      await handle.exited;
+      docker.discard(def);
+      return verdict;
+    }
+    await this.host.retag(appliance, to);
+    const old = appliance.replaceRun(handle);
+    if (old) {
+      old.stop(def.stop_signal, def.stop_timeout_ms);
+      await old.exited;
+    }
+    await docker.promote(def);
+    return verdict;
+  }
+
+  private async stopFirst(appliance: Appliance, from: string | null, to: string): Promise<TrialVerdict> {
+    await this.host.stopRun(appliance);
+    await this.host.retag(appliance, to);
+    const verdict = await this.tryOwnRun(appliance);
+    if (!verdict.passed) {
+      await this.host.stopRun(appliance);
+      await this.host.retag(appliance, from ?? undefined);
+      this.host.startRun(appliance);
+    }
+    return verdict;
+  }
+
+  /** Starts the appliance and judges the run by the events it goes through. */
+  private async tryOwnRun(appliance: Appliance): Promise<TrialVerdict> {
+    const trial = this.trialFor(appliance.definition, appliance.watched);
+    const unobserve = appliance.observe((event) => {
+      switch (event.kind) {
+        case 'started':
+          trial.up();
+          return;
+        case 'watcher':
+          if (event.what === 'up') trial.healthy();
+          else trial.fail(`watcher ${event.what}: ${event.detail}`);
+          return;
+        case 'crash':
+          trial.fail(describeExit(event.reason));
+          return;
+        case 'stop':
+          trial.fail('it exited');
+          return;
+        default:
+          return;
+      }
+    });
+    this.host.startRun(appliance);
+    const verdict = await trial.verdict;
+    unobserve();
+    return verdict;
+  }
+
+  private trialFor(def: ApplianceDefinition, watched: boolean): Trial {
+    return new Trial({ deadline_ms: def.upgrade?.deadline_ms ?? 60_000, settle_ms: SETTLE_MS }, watched);
+  }
+}
+
+function dockerDefinition(appliance: Appliance): ApplianceDefinition {
+  const def = appliance.definition;
+  if (def.type !== 'docker') throw new SpewError('INVALID_REQUEST', `${def.name} is not a docker appliance: only containers are upgraded`);
+  return def;
+}
+
+/** The tag it runs, or would run now. */
+function currentTag(def: ApplianceDefinition): string | null {
+  return def.image_tag ?? def.tag ?? null;
+}
