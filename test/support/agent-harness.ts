@@ -91,7 +91,11 @@ export class AgentHarness {
   private readonly spawned = new Set<ChildProcess>();
   private readonly seenPgids = new Set<number>();
 
-  constructor(options: { appliances?: Record<string, string>; extraConfig?: string; stopTimeout?: string } = {}) {
+  /** For the agent only, on top of the test's own (DOCKER_HOST of a private engine). */
+  private readonly agentEnv: NodeJS.ProcessEnv;
+
+  constructor(options: { appliances?: Record<string, string>; extraConfig?: string; stopTimeout?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.agentEnv = { ...CLI_ENV, ...options.env };
     this.dir = mkdtempSync(join(tmpdir(), 'spew-it-'));
     this.socket = join(this.dir, 'spew.sock');
     this.stateDir = join(this.dir, 'state');
@@ -151,7 +155,7 @@ export class AgentHarness {
   private spawnAgent(): { child: ChildProcess; exit: Promise<AgentExit>; stderr: () => string } {
     const child = spawn(process.execPath, [BIN, 'agent', '--config', this.configFile, '--log-target', 'file'], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: CLI_ENV,
+      env: this.agentEnv,
     });
     this.spawned.add(child);
     let stderr = '';

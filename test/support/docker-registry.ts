@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { freePort } from './free-port.js';
 
 export interface TestRegistry {
   /** `http://127.0.0.1:PORT` */
@@ -172,17 +173,6 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Removes the images a test pushed from the engine, then stops its registry. */
 export async function tearDownRegistry(registry: TestRegistry | undefined, name: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { DockerRun } from '../../../src/runners/docker/docker-run.js';
 import { containerName } from '../../../src/runners/docker/container-spec.js';
 import { ensureBusyboxImage, ensureDockerEngine, removeContainersByLabel } from '../../support/docker-engine.js';
 import { waitFor } from '../../support/wait-for.js';
+import { freePort } from '../../support/free-port.js';
 import { def, IMAGE_NAME, IMAGE_TAG, RecordingCapture, TEST_LABEL } from './docker-kit.js';
 
 const docker = new Docker();
@@ -30,17 +31,6 @@ async function prepared(r: DockerRunner, d: ReturnType<typeof def>): Promise<Rec
 
 async function containersOf(ref: string): Promise<Docker.ContainerInfo[]> {
   return docker.listContainers({ all: true, filters: { label: [`spew.ref=${ref}`] } });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 function httpGet(url: string): Promise<string> {
