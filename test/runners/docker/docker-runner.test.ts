@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExitReason } from '../../../src/appliance/state.js';
