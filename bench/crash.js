@@ -62,17 +62,21 @@ int main(int argc, char **argv) {
 }
 `;
 
-/** Builds the child; answers how to run it and how the clock offset was found. */
-export function prepareChild(dir) {
+/**
+ * Builds the child; answers how to run it and how the clock offset was found. `isStatic` links
+ * it statically, to run in a container that has no libc.
+ */
+export function prepareChild(dir, { isStatic = false } = {}) {
   const source = join(dir, 'stamp.c');
   const binary = join(dir, 'stamp');
   writeFileSync(source, STAMP_C);
-  const cc = spawnSync('cc', ['-O2', '-o', binary, source], { encoding: 'utf8' });
+  const cc = spawnSync('cc', ['-O2', ...(isStatic ? ['-static'] : []), '-o', binary, source], { encoding: 'utf8' });
   if (cc.status === 0 && existsSync(binary)) {
     const offset = spawnSync(binary, ['--offset'], { encoding: 'utf8' });
     if (offset.status === 0) {
       return {
         kind: 'cc',
+        binary,
         argv: (file) => [binary, file],
         offsetNs: BigInt(offset.stdout.trim()),
         describe: 'C program built with cc (clock_gettime(CLOCK_REALTIME); append "NS PID"; pause())',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- PART...]`: spew's performance figures next to their targets.
 //
-//   node bench/run.js                  every part: crash up idle status stop apply watchers monitor cascade
+//   node bench/run.js                  every part: crash up idle status stop apply watchers monitor cascade docker
 //   node bench/run.js crash            one part (or several, in any order)
 //   node bench/run.js --no-build idle  skip `npm run build` (dist/ must be current)
 //
@@ -17,8 +17,9 @@ import { FLEET, bootFleet, dropFleet, measureApply, measureIdle, measureStatus, 
 import { REPO, cleanupEverything, fmt, installCleanupHandlers, nowMs } from './lib.js';
 import { runMonitor } from './monitor.js';
 import { runWatchers } from './watchers.js';
+import { runDocker } from './docker.js';
 
-const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply', 'watchers', 'monitor', 'cascade'];
+const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply', 'watchers', 'monitor', 'cascade', 'docker'];
 const FLEET_PARTS = new Set(['up', 'idle', 'status', 'stop']);
 const log = (line = '') => console.log(line);
 
@@ -160,6 +161,15 @@ function table(parts) {
     add('   most restarts begun in one window', k?.maxWindow, '', 0, `<= ${k?.maxRestarts ?? '?'} (max_restarts)`, '', (v) => v <= (k?.maxRestarts ?? Infinity));
     info('   unthrottled (max_restarts 1000), p50', k?.freeP50, 'ms', 0);
   }
+  const d = results.docker;
+  if (parts.has('docker')) {
+    add('9. docker crash -> running, p50, spew', d?.spewP50, 'ms', 0, `<= 0.8x engine (${fmt((d?.engineP50 ?? NaN) * 0.8, 0)} ms)`, 'engine --restart=always: 340 in the issue', (v) => v <= 0.8 * (d?.engineP50 ?? -Infinity));
+    info('   docker crash -> running, p90, spew', d?.spewP90, 'ms', 0);
+    info('   engine --restart=always, p50 (same run)', d?.engineP50, 'ms', 0);
+    info('   engine --restart=always, p90 (same run)', d?.engineP90, 'ms', 0);
+    info('10. 50 containers: agent spawn -> all running', d?.fiftyMs / 1000, 's', 2, '(no target)');
+    info('    engine API alone, 50 create + start in parallel', d?.engineFiftyMs / 1000, 's', 2);
+  }
   const header = ['Figure', 'Result', 'Target', 'Peers', 'vs target'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ').trimEnd();
@@ -198,6 +208,7 @@ async function main() {
   if (parts.has('watchers')) results.watchers = await part(`6. watcher cost: ${FLEET} appliances with an HTTP watcher every 5 s`, () => runWatchers(log, { baseline: results.idle }));
   if (parts.has('monitor')) results.monitor = await part('7. monitor connection reset -> restart', () => runMonitor(log));
   if (parts.has('cascade')) results.cascade = await part('8. dependency crash -> 50 dependents restarted, under the throttle', () => runCascade(log));
+  if (parts.has('docker')) results.docker = await part('9-10. containers: crash -> running against the engine\'s own policy; 50 started', () => runDocker(log));
 
   table(parts);
   log();
