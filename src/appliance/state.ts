@@ -39,6 +39,8 @@ export const UP_STATES: ReadonlySet<ApplianceState> = new Set(['starting', 'aliv
 export type ExitReason =
   | { kind: 'exit'; code: number }
   | { kind: 'signal'; signal: string }
+  /** The kernel killed its main process for want of memory (a container over its limit). */
+  | { kind: 'oom' }
   | { kind: 'spawn-error'; message: string };
 
 /** The facts that move an appliance's state machine; the event log records each of them. */
@@ -65,6 +67,8 @@ export function describeExit(reason: ExitReason): string {
       return `exit ${reason.code}`;
     case 'signal':
       return `signal ${reason.signal}`;
+    case 'oom':
+      return 'out of memory (SIGKILL)';
     case 'spawn-error':
       return `spawn failed: ${reason.message}`;
   }

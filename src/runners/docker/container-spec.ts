@@ -7,6 +7,9 @@
  * `runneropts` holds what only a container has:
  *
  *   entrypoint  string or argv array
+ *   user        the user inside the container ("1000:1000", "app"); wins over the top-level
+ *               user/group, which name a user of the host for shell appliances
+ *   workdir     the working directory inside the container; wins over the top-level cwd
  *   ports       ["127.0.0.1:8080:80", "8081:81/udp", "9000"]   [[ip:]hostPort:]containerPort[/proto]
  *   volumes     ["/host/dir:/in/container[:ro]", "named-volume:/data"]   (alias: binds)
  *   network     network mode or network name
@@ -65,14 +68,16 @@ export function createOptions(def: ApplianceDefinition, image: string): Containe
   const memory = opts.memory === undefined ? undefined : parseMemory(opts.memory);
   const nanoCpus = opts.cpus === undefined ? undefined : parseCpus(opts.cpus);
   const network = opts.network === undefined ? undefined : nonEmptyString(opts.network, 'network');
-  const user = def.user === undefined ? undefined : def.group === undefined ? def.user : `${def.user}:${def.group}`;
+  const topUser = def.user === undefined ? undefined : def.group === undefined ? def.user : `${def.user}:${def.group}`;
+  const user = opts.user === undefined ? topUser : nonEmptyString(opts.user, 'user');
+  const workdir = opts.workdir === undefined ? def.cwd : nonEmptyString(opts.workdir, 'workdir');
   return {
     name: containerName(def),
     Image: image,
     ...(cmd ? { Cmd: cmd } : {}),
     ...(entrypoint ? { Entrypoint: entrypoint } : {}),
     Env: Object.entries({ ...def.env, SPEW_APPLIANCE: def.name, SPEW_REF: def.ref }).map(([k, v]) => `${k}=${v}`),
-    ...(def.cwd !== undefined ? { WorkingDir: def.cwd } : {}),
+    ...(workdir !== undefined ? { WorkingDir: workdir } : {}),
     ...(user !== undefined ? { User: user } : {}),
     Labels: { ...labelMap(opts.labels), ...spewLabels(def) },
     StopSignal: def.stop_signal,

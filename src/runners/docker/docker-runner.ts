@@ -379,7 +379,7 @@ export class DockerRunner implements Runner {
     // A stream opened before the engine went away (or none at all): read what is left.
     if (!follow || follow.epoch !== this.epoch) await this.catchUp(known, id, this.seenSince(known.key));
     if (known.run === run) this.closeStreams(known);
-    run.settle(oom ? oomReason() : code < 0 ? { kind: 'signal', signal: 'SIGKILL' } : decodeWaitStatus(code));
+    run.settle(oom ? { kind: 'oom' } : code < 0 ? { kind: 'signal', signal: 'SIGKILL' } : decodeWaitStatus(code));
     this.remove(known.key, id);
   }
 
@@ -559,16 +559,9 @@ export class DockerRunner implements Runner {
   }
 }
 
-/**
- * An OOM kill, said within today's ExitReason. Proposed: `{ kind: 'oom' }` in ExitReason, with
- * `describeExit` giving "out of memory"; this is the one place to change then.
- */
-function oomReason(): ExitReason {
-  return { kind: 'signal', signal: 'SIGKILL (out of memory)' };
-}
 
 function exitReasonOf(state: Docker.ContainerInspectInfo['State']): ExitReason {
-  if (state.OOMKilled) return oomReason();
+  if (state.OOMKilled) return { kind: 'oom' };
   if (state.Status === 'created') return { kind: 'spawn-error', message: 'the container was created but never started' };
   return decodeWaitStatus(state.ExitCode);
 }

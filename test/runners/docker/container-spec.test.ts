@@ -28,6 +28,12 @@ describe('container create options', () => {
     expect(o.name).toBe(containerName(d));
   });
 
+  it('takes the container user and working dir from runneropts over the top-level ones', () => {
+    const d = def('web', 'x', { user: '1000:1000', workdir: '/srv' }, { cwd: '/data', user: 'nobody' });
+    expect(createOptions(d, IMAGE)).toMatchObject({ User: '1000:1000', WorkingDir: '/srv' });
+    expect(() => createOptions(def('web', 'x', { user: '' }), IMAGE)).toThrow(ContainerSpecError);
+  });
+
   it('publishes ports on the host address asked for, and only exposes a bare container port', () => {
     expect(parsePorts(['127.0.0.1:8080:80', '8081:81/udp', '9000', '[::1]:8443:443'])).toEqual({
       exposed: { '80/tcp': {}, '81/udp': {}, '9000/tcp': {}, '443/tcp': {} },

@@ -177,7 +177,7 @@ describe('the Docker runner', () => {
     // One process that keeps the last 200 MB of an endless stream: it, the main process, is killed.
     const d = def('hog', ['tail', '-c', '200000000', '/dev/zero'], { memory: '16m' });
     await prepared(r, d);
-    expect(await r.start(d).exited).toEqual({ kind: 'signal', signal: 'SIGKILL (out of memory)' });
+    expect(await r.start(d).exited).toEqual({ kind: 'oom' });
   });
 
   it('forwards input to a container made with stdin', async () => {
