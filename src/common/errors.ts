@@ -2,16 +2,9 @@
  * Errors that cross a boundary (API answer, CLI exit) carry a stable code. The code decides the
  * HTTP status and the CLI exit status, so scripts can rely on both.
  */
-export type ErrorCode =
-  | 'APPLIANCE_NOT_FOUND'
-  | 'NAME_TAKEN'
-  | 'INVALID_REQUEST'
-  | 'INVALID_CONFIG'
-  | 'ROUTE_NOT_FOUND'
-  | 'AGENT_UNREACHABLE'
-  | 'AGENT_BUSY'
-  | 'UPGRADE_IN_PROGRESS'
-  | 'INTERNAL'
+
+/** What can go wrong with images: resolving, asking a registry, pulling. */
+export type ImageErrorCode =
   /** A `vsn` constraint that does not parse. */
   | 'INVALID_VERSION_CONSTRAINT'
   /** An image reference that does not parse. */
@@ -32,6 +25,18 @@ export type ErrorCode =
   | 'IMAGE_PULL_FAILED'
   /** The Docker engine's socket does not answer. */
   | 'DOCKER_UNREACHABLE';
+
+export type ErrorCode =
+  | 'APPLIANCE_NOT_FOUND'
+  | 'NAME_TAKEN'
+  | 'INVALID_REQUEST'
+  | 'INVALID_CONFIG'
+  | 'ROUTE_NOT_FOUND'
+  | 'AGENT_UNREACHABLE'
+  | 'AGENT_BUSY'
+  | 'UPGRADE_IN_PROGRESS'
+  | 'INTERNAL'
+  | ImageErrorCode;
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   APPLIANCE_NOT_FOUND: 404,
