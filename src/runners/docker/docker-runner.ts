@@ -376,8 +376,11 @@ export class DockerRunner implements Runner {
     if (known.follow?.run !== run && this.launches.has(run)) await Promise.race([run.followed, delay(LOG_DRAIN_MS)]);
     const follow = known.follow?.run === run ? known.follow : undefined;
     if (follow) await Promise.race([follow.done, delay(LOG_DRAIN_MS)]);
-    // A stream opened before the engine went away (or none at all): read what is left.
-    if (!follow || follow.epoch !== this.epoch) await this.catchUp(known, id, this.seenSince(known.key));
+    // Read what is left, always: the engine may end a follow as the container stops, before
+    // its log copier has written the last chunk (a final line without a newline, seen about
+    // once in eight quick exits); and a stream opened before the engine went away, or none at
+    // all, has missed more. What was seen already is skipped.
+    await this.catchUp(known, id, this.seenSince(known.key));
     if (known.run === run) this.closeStreams(known);
     run.settle(oom ? { kind: 'oom' } : code < 0 ? { kind: 'signal', signal: 'SIGKILL' } : decodeWaitStatus(code));
     this.remove(known.key, id);
