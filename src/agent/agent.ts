@@ -73,12 +73,12 @@ export class Agent {
           this.logger.log(state === 'reachable' ? 'info' : 'warn', `docker: ${state}${detail ? ` (${detail})` : ''}`);
         },
         lastLogTime: (def) => lastLineTime(applianceLogPath(config.log_dir, def.name)),
-        onImageTag: (def, tag) => manager.pinImageTag(def.ref, tag),
+        onImageChosen: (def, tag, digest) => manager.pinImage(def.ref, tag, digest),
         onPullProgress: (def, event) => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' }),
       });
     });
     const upgrader = new Upgrader(
-      { get: (id) => manager.get(id), retag: (a, tag) => manager.retag(a, tag), announce: (a, e) => manager.announce(a, e), stopRun: (a) => manager.stopRun(a), startRun: (a) => manager.startRun(a) },
+      { get: (id) => manager.get(id), redefine: (a, def, source) => manager.redefine(a, def, source), announce: (a, e) => manager.announce(a, e), stopRun: (a) => manager.stopRun(a), startRun: (a) => manager.startRun(a) },
       () => runner.dockerRunner(),
       (def, event) => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' }),
     );
@@ -94,6 +94,7 @@ export class Agent {
       logger: this.logger,
       supervision: config.supervision,
       onAppliancesChanged: (appliances) => autoUpgrader.sync(appliances),
+      historyLimit: config.history_limit,
     });
     const defaults = itemDefaults(config);
     try {

@@ -67,13 +67,14 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     } catch (err) {
       throw new SpewError('INVALID_REQUEST', `spec: ${errorMessage(err)}`);
     }
+    const raw = field(request, 'item', 'object');
     const { opts, problems } = validateItem(
-      field(request, 'item', 'object'),
+      raw,
       { keyPrefix: 'item', locate: () => undefined, name: spec.name, specOptions: spec.options },
       ctx.itemDefaults,
     );
     if (!opts) throw new SpewError('INVALID_REQUEST', problems.map((p) => `${p.keyPath}: ${p.message}`).join('\n'));
-    const item: LoadedItem = { spec, opts, file: '', line: 0 };
+    const item: LoadedItem = { spec, opts, file: '', line: 0, raw: { item: raw, defaults: {} } };
     return one(await manager.create(item, field(request, 'start', 'boolean', false)));
   });
 
@@ -136,7 +137,11 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     });
     const items = parseApplianceSources(files, ctx.itemDefaults);
     const dryRun = field(request, 'dry_run', 'boolean', false);
-    const plan = await manager.apply(items, field(request, 'prune', 'boolean', false), dryRun);
+    const plan = await manager.apply(items, {
+      prune: field(request, 'prune', 'boolean', false),
+      dryRun,
+      noRestart: field(request, 'no_restart', 'boolean', false),
+    });
     return { plan, applied: !dryRun };
   });
 

@@ -42,6 +42,10 @@ export interface ApplianceStatus {
   file: string | null;
   /** Docker: the image it runs (`registry/name:tag`), or will run once its `vsn` is resolved. */
   image: string | null;
+  /** The version of its definition (see `spew history`). */
+  version: number;
+  /** The version its process was started on, while one runs; older than `version` means changed but not restarted. */
+  running_version: number | null;
 }
 
 /** What the agent knows of the Docker engine, once a docker appliance has needed it. */

@@ -67,6 +67,10 @@ export class Appliance {
   starts: number;
   restarts: number;
   lastExit: string | null;
+  /** The version of `definition` in its history. */
+  version: number;
+  /** The version its current process was started on: older than `version` until a restart. */
+  runningVersion: number | null;
   /** When the scheduled start comes, while one is scheduled. */
   nextStartAt: number | undefined;
   private then: AfterStop | undefined;
@@ -90,6 +94,8 @@ export class Appliance {
     this.starts = saved.starts;
     this.restarts = saved.restarts;
     this.lastExit = saved.last_exit;
+    this.version = saved.version;
+    this.runningVersion = saved.running_version;
     if (saved.ended) {
       this.state = saved.ended.state;
       this.reason = saved.ended.reason;
@@ -106,10 +112,11 @@ export class Appliance {
     return this.definition.name;
   }
 
-  /** Takes a new definition; effective from the next start. */
-  redefine(definition: ApplianceDefinition): void {
+  /** Takes a new definition (version `version` of its history); effective from the next start. */
+  redefine(definition: ApplianceDefinition, version: number): void {
     this.health.stop();
     this.definition = definition;
+    this.version = version;
     this.limiter = new RestartLimiter(definition.restart, this.services.clock, this.services.random);
     this.health = this.watchHealth();
   }
@@ -193,6 +200,7 @@ export class Appliance {
   replaceRun(handle: RunHandle): RunHandle | undefined {
     const old = this.handle;
     this.health.stop();
+    this.runningVersion = this.version;
     this.watch(handle);
     return old;
   }
@@ -233,6 +241,8 @@ export class Appliance {
       command: this.definition.command,
       file: this.definition.file ?? null,
       image: describeImage(this.definition),
+      version: this.version,
+      running_version: up ? this.runningVersion : null,
     };
   }
 
@@ -244,6 +254,8 @@ export class Appliance {
       starts: this.starts,
       restarts: this.restarts,
       last_exit: this.lastExit,
+      version: this.version,
+      running_version: this.handle ? this.runningVersion : null,
       ...(ended ? { ended: { state: this.state as 'stopped' | 'crashed' | 'failed', reason: this.reason } } : {}),
     };
   }
@@ -253,6 +265,7 @@ export class Appliance {
       case 'spawn': {
         this.starts += 1;
         this.throttled = false;
+        this.runningVersion = this.version;
         const handle = this.services.runner.start(this.definition);
         this.watch(handle);
         if (handle.pid > 0) this.dispatch({ kind: 'started', pid: handle.pid });

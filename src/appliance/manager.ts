@@ -27,6 +27,9 @@ import type { ApplianceDefinition } from './model.js';
 import { newRef } from './ref.js';
 import { UP_STATES, type ApplianceEvent, type ApplianceState } from './state.js';
 import type { UpgradeEvent, UpgradeHost } from '../upgrades/upgrader.js';
+import { HistoryLog } from '../versions/history-log.js';
+import { definitionHash, VersionHistory } from '../versions/version-history.js';
+import type { ApplianceVersion, RawItem, VersionSource } from '../versions/version.js';
 
 export interface ManagerOptions {
   stateDir: string;
@@ -38,23 +41,37 @@ export interface ManagerOptions {
   supervision: SupervisionSettings;
   /** After boot and after every create, update or removal: the appliances there are now. */
   onAppliancesChanged?: (appliances: Appliance[]) => void;
+  /** Versions kept per appliance (instance config `history_limit`). */
+  historyLimit: number;
+}
+
+/** How `apply` carries out an update of a running appliance. */
+export interface ApplyOptions {
+  prune: boolean;
+  dryRun: boolean;
+  /** Record the new definitions but leave running appliances on their old version. */
+  noRestart?: boolean;
 }
 
 const IDLE: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed']);
 
-/**
- * Two definitions that differ only in where they were read from, or in the tag an upgrade
- * pinned, run the same way.
- */
+/** Two definitions that differ only in where they were read from run the same way. */
 function sameBehaviour(a: ApplianceDefinition, b: ApplianceDefinition): boolean {
-  const plain = (d: ApplianceDefinition): string => JSON.stringify({ ...d, file: null, image_tag: null });
-  return plain(a) === plain(b);
+  return definitionHash(a) === definitionHash(b);
 }
 
-/** A new definition keeps the pinned tag while it asks for the same image the same way. */
+/**
+ * A new definition that names no pinned image keeps the old pin while it asks for the same
+ * image the same way: editing an appliance's env must not upgrade its image.
+ */
 function keptPin(old: ApplianceDefinition, next: ApplianceDefinition): ApplianceDefinition {
   const same = old.image === next.image && old.tag === next.tag && old.options.vsn === next.options.vsn;
-  return same && old.image_tag !== undefined ? { ...next, image_tag: old.image_tag } : next;
+  if (!same || next.image_tag !== undefined || old.image_tag === undefined) return next;
+  return { ...next, image_tag: old.image_tag, ...(old.image_digest !== undefined && { image_digest: old.image_digest }) };
+}
+
+function sourceOf(item: LoadedItem): VersionSource {
+  return item.file ? { kind: 'file', file: item.file, line: item.line } : { kind: 'api' };
 }
 
 export class Manager implements UpgradeHost {
@@ -67,6 +84,8 @@ export class Manager implements UpgradeHost {
   /** Appliances waiting for their dependencies, with the timer of their deadline. */
   private readonly awaiting = new Map<Appliance, NodeJS.Timeout>();
   private readonly deferred: (() => void)[] = [];
+  private readonly historyLog: HistoryLog;
+  private readonly histories = new Map<string, VersionHistory>();
 
   constructor(private readonly opts: ManagerOptions) {
     this.store = new StateStore(
@@ -86,6 +105,7 @@ export class Manager implements UpgradeHost {
       clock: systemClock,
       random: systemRandom,
     };
+    this.historyLog = new HistoryLog(opts.stateDir);
     this.hookRunner = new HookRunner((ctx, outcome) => this.hookDone(ctx.ref, ctx.event, outcome));
     this.owner = {
       onTransition: (appliance, event, from, next) => this.recordTransition(appliance, event, from, next),
@@ -102,17 +122,30 @@ export class Manager implements UpgradeHost {
    */
   async boot(firstBootItems: () => Promise<LoadedItem[]>): Promise<void> {
     let saved = await this.store.load();
+    const versions = this.historyLog.load();
     if (saved === undefined) {
       const items = await firstBootItems();
       checkDependencies(items);
-      saved = items.map((item) => ({
-        definition: this.definitionOf(item, newRef()),
+      // Whatever history there is was never committed by a state file: an earlier first boot cut short.
+      await this.historyLog.compact(new Map());
+      const made = items.map((item) => {
+        const def = this.definitionOf(item, item.opts.ref ?? newRef());
+        return { def, ...this.addVersion(def, item.raw, sourceOf(item)) };
+      });
+      await Promise.all(made.map((m) => m.written));
+      saved = made.map(({ def, version }) => ({
+        definition: def,
         desired: 'running' as const,
         starts: 0,
         restarts: 0,
         last_exit: null,
+        version: version.version,
+        running_version: null,
       }));
       this.opts.logger.info(`first boot: ${saved.length} appliance(s) from config files`);
+    } else {
+      for (const entry of saved) this.histories.set(entry.definition.ref, committedHistory(entry, versions.get(entry.definition.ref) ?? []));
+      await this.historyLog.compact(new Map([...this.histories].map(([ref, history]) => [ref, history.versions])));
     }
     const appliances = saved.map((entry) => this.add(entry));
     await this.store.save();
@@ -160,6 +193,35 @@ export class Manager implements UpgradeHost {
     return { ...item.opts, name: item.spec.name, options: item.spec.options, ref, ...(item.file ? { file: item.file } : {}) };
   }
 
+  /** Records a new version of an appliance's definition; `written` resolves once it is on disk. */
+  private addVersion(def: ApplianceDefinition, raw: RawItem, source: VersionSource): { version: ApplianceVersion; written: Promise<void> } {
+    let history = this.histories.get(def.ref);
+    if (!history) {
+      history = new VersionHistory(def.ref, []);
+      this.histories.set(def.ref, history);
+    }
+    const running = this.byRef.get(def.ref)?.runningVersion ?? null;
+    const version = history.add(def, raw, source, new Date(), this.opts.historyLimit, running);
+    return { version, written: this.historyLog.append(def.ref, version) };
+  }
+
+  /** The versions of an appliance, oldest first. */
+  historyOf(id: string): VersionHistory {
+    const appliance = this.get(id);
+    return this.histories.get(appliance.ref) as VersionHistory;
+  }
+
+  /**
+   * Gives the appliance a new definition as a new version (`raw` by default: the latest
+   * version's), on disk before the state that names it. No restart: the caller decides.
+   */
+  async redefine(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<void> {
+    const { version, written } = this.addVersion(def, raw ?? this.historyOf(appliance.ref).latest.raw, source);
+    await written;
+    appliance.redefine(def, version.version);
+    await this.store.save();
+  }
+
   /** Finds an appliance by ref or by name. */
   get(id: string): Appliance {
     const appliance = this.byRef.get(id) ?? this.byName.get(id);
@@ -192,12 +254,20 @@ export class Manager implements UpgradeHost {
     if (this.byName.has(item.spec.name)) {
       throw new SpewError('NAME_TAKEN', `an appliance named "${item.spec.name}" already exists`);
     }
+    const ref = item.opts.ref ?? newRef();
+    const holder = this.byRef.get(ref);
+    if (holder) throw new SpewError('NAME_TAKEN', `ref ${ref} is appliance ${holder.name}'s already`);
+    const def = this.definitionOf(item, ref);
+    const { version, written } = this.addVersion(def, item.raw, sourceOf(item));
+    await written;
     const appliance = this.add({
-      definition: this.definitionOf(item, newRef()),
+      definition: def,
       desired: start ? 'running' : 'stopped',
       starts: 0,
       restarts: 0,
       last_exit: null,
+      version: version.version,
+      running_version: null,
     });
     await this.opts.runner.prepare([{ def: appliance.definition, capture: appliance.capture }]);
     this.record(appliance, { kind: 'create' });
@@ -238,6 +308,7 @@ export class Manager implements UpgradeHost {
     const appliance = await this.stop(id, false);
     const last = appliance.status(Date.now());
     appliance.dispatch({ kind: 'delete' });
+    this.histories.delete(appliance.ref);
     this.runHooks(appliance, 'remove', 'removed', 'removed', {});
     await this.store.save();
     this.changed();
@@ -245,7 +316,7 @@ export class Manager implements UpgradeHost {
   }
 
   /** Works out what applying these items would do, and does it unless `dryRun`. */
-  async apply(items: LoadedItem[], prune: boolean, dryRun: boolean): Promise<PlanEntry[]> {
+  async apply(items: LoadedItem[], { prune, dryRun, noRestart = false }: ApplyOptions): Promise<PlanEntry[]> {
     const named = new Set(items.map((item) => item.spec.name));
     const others = new Map([...this.dependencyEdges()].filter(([name]) => !named.has(name)));
     checkDependencies(items, others);
@@ -253,7 +324,7 @@ export class Manager implements UpgradeHost {
       const existing = this.byName.get(item.spec.name);
       const action = !existing
         ? 'create'
-        : sameBehaviour(existing.definition, this.definitionOf(item, existing.ref)) ? 'unchanged' : 'update';
+        : sameBehaviour(existing.definition, keptPin(existing.definition, this.definitionOf(item, existing.ref))) ? 'unchanged' : 'update';
       return { entry: { name: item.spec.name, ref: existing?.ref ?? null, action, file: item.file }, item };
     });
     if (prune) {
@@ -264,18 +335,18 @@ export class Manager implements UpgradeHost {
       }
     }
     if (!dryRun) {
-      await Promise.all(plan.map(({ entry, item }) => this.carryOut(entry, item)));
+      await Promise.all(plan.map(({ entry, item }) => this.carryOut(entry, item, noRestart)));
     }
     return plan.map(({ entry }) => entry);
   }
 
-  private async carryOut(entry: PlanEntry, item: LoadedItem | undefined): Promise<void> {
+  private async carryOut(entry: PlanEntry, item: LoadedItem | undefined, noRestart: boolean): Promise<void> {
     switch (entry.action) {
       case 'create':
         entry.ref = (await this.createChecked(item as LoadedItem, true)).ref;
         return;
       case 'update':
-        await this.update(this.get(entry.name), item as LoadedItem);
+        await this.update(this.get(entry.name), item as LoadedItem, noRestart);
         return;
       case 'remove':
         await this.remove(entry.name);
@@ -285,29 +356,33 @@ export class Manager implements UpgradeHost {
     }
   }
 
-  /** A changed definition takes effect at once: a running appliance restarts on it. */
-  private async update(appliance: Appliance, item: LoadedItem): Promise<void> {
-    const wasRunning = appliance.desired === 'running';
-    if (wasRunning) await this.stop(appliance.ref, false);
-    appliance.redefine(keptPin(appliance.definition, this.definitionOf(item, appliance.ref)));
-    this.record(appliance, { kind: 'update' });
-    await this.store.save();
+  /**
+   * A changed definition takes effect at once: a running appliance restarts on it, unless
+   * `noRestart` (then `spew status` shows it runs an older version).
+   */
+  private async update(appliance: Appliance, item: LoadedItem, noRestart: boolean): Promise<void> {
+    const def = keptPin(appliance.definition, this.definitionOf(item, appliance.ref));
+    await this.restartOnto(appliance, def, sourceOf(item), item.raw, noRestart);
     this.changed();
-    if (wasRunning) await this.start(appliance.ref);
   }
 
-  /** A container start resolved the appliance's `vsn` for the first time: that tag it keeps. */
-  pinImageTag(ref: string, tag: string): void {
+  /** A new version of the definition, and a restart onto it if the appliance should run. */
+  async restartOnto(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem, noRestart = false): Promise<void> {
+    const restart = appliance.desired === 'running' && !noRestart;
+    if (restart) await this.stop(appliance.ref, false);
+    await this.redefine(appliance, def, source, raw);
+    this.record(appliance, { kind: 'update', version: appliance.version });
+    if (restart) await this.start(appliance.ref);
+  }
+
+  /** A container start chose its image (resolved `vsn`, digest): that it keeps, as a new version. */
+  pinImage(ref: string, tag: string, digest: string | undefined): void {
     const appliance = this.byRef.get(ref);
-    if (!appliance || appliance.definition.image_tag === tag) return;
-    void this.retag(appliance, tag);
-    this.record(appliance, { kind: 'image', tag });
-  }
-
-  async retag(appliance: Appliance, tag: string | undefined): Promise<void> {
-    const { image_tag: _old, ...rest } = appliance.definition;
-    appliance.redefine(tag === undefined ? rest : { ...rest, image_tag: tag });
-    await this.store.save();
+    const def = appliance?.definition;
+    if (!appliance || !def || (def.image_tag === tag && def.image_digest === digest)) return;
+    const { image_digest: _digest, ...rest } = def;
+    void this.redefine(appliance, { ...rest, image_tag: tag, ...(digest !== undefined && { image_digest: digest }) }, { kind: 'resolve', tag });
+    this.record(appliance, { kind: 'image', tag, ...(digest !== undefined && { digest }) });
   }
 
   announce(appliance: Appliance, event: UpgradeEvent): void {
@@ -500,4 +575,26 @@ function dependencyKindOf(event: ApplianceEvent, from: ApplianceState, next: Tra
     default:
       return undefined;
   }
+}
+
+/**
+ * An appliance's history as the state file committed it: versions newer than the state's were
+ * written before a crash that kept the state from naming them. A history that is missing
+ * (its file lost) restarts from the definition the state has.
+ */
+function committedHistory(entry: PersistedAppliance, versions: ApplianceVersion[]): VersionHistory {
+  const history = new VersionHistory(entry.definition.ref, versions);
+  history.truncateAfter(entry.version);
+  if (history.versions.length > 0 && history.latest.version === entry.version) return history;
+  return new VersionHistory(entry.definition.ref, [
+    ...history.versions,
+    {
+      version: entry.version,
+      time: new Date().toISOString(),
+      source: { kind: 'recovered' },
+      hash: definitionHash(entry.definition),
+      definition: entry.definition,
+      raw: { item: {}, defaults: {} },
+    },
+  ]);
 }

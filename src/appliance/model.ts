@@ -73,6 +73,16 @@ export interface ItemOpts {
   tag?: string;
   /** Docker: how upgrades happen. */
   upgrade?: UpgradeSettings;
+  /**
+   * Docker: the tag it runs, pinned when `vsn` was first resolved and moved only by an upgrade
+   * or a rollback, so a restart never changes the image behind the operator's back. Written in
+   * a file only by `spew export`, to recreate an identical instance.
+   */
+  image_tag?: string;
+  /** Docker: the registry digest of that tag, when it came from a registry; it is what runs. */
+  image_digest?: string;
+  /** A file from `spew export` names the ref, so the recreated appliance keeps it. */
+  ref?: string;
 }
 
 /** `name#key:value,key:value`: the appliance name plus free-form options for the runner. */
@@ -89,9 +99,4 @@ export interface ApplianceDefinition extends ItemOpts {
   ref: string;
   /** The config file the appliance came from; absent when created through the API. */
   file?: string;
-  /**
-   * Docker: the tag this appliance runs, pinned when `vsn` was first resolved and moved only by
-   * an upgrade, so a restart never changes the image behind the operator's back.
-   */
-  image_tag?: string;
 }

@@ -10,6 +10,7 @@ import { validateItem, type ItemDefaults } from './item-validator.js';
 import { formatKeyPath } from './key-path.js';
 import { mergeDefaults } from './merge-defaults.js';
 import { parseSpec } from './spec-parser.js';
+import type { RawItem } from '../versions/version.js';
 import { parseTomlDocument, type KeyPathParts, type Position, type TomlDocument } from './toml-document.js';
 
 /** One appliance as a file describes it. */
@@ -19,6 +20,8 @@ export interface LoadedItem {
   file: string;
   /** Line of the appliance's table header. */
   line: number;
+  /** The table as written, and the file's defaults: kept with each version of the appliance. */
+  raw: RawItem;
 }
 
 /** The column too, so that a clash found across files can point at the exact header. */
@@ -186,7 +189,7 @@ function readItems(file: string, content: string, instanceDefaults: ItemDefaults
       instanceDefaults,
     );
     itemProblems.forEach(report);
-    if (spec && opts) items.push({ spec, opts, file, ...header });
+    if (spec && opts) items.push({ spec, opts, file, ...header, raw: { item: raw, defaults } });
   }
   // Read top to bottom, as the author will fix them.
   problems.sort((a, b) => a.line - b.line || a.column - b.column);

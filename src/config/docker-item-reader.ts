@@ -11,7 +11,7 @@ import { isTable } from './is-table.js';
 import { unknownKeyMessage } from './unknown-key-message.js';
 import { expectedOneOf, type Path, type Report } from './value-readers.js';
 
-export const DOCKER_ONLY_KEYS = ['image', 'tag', 'upgrade'] as const;
+export const DOCKER_ONLY_KEYS = ['image', 'tag', 'upgrade', 'image_tag', 'image_digest'] as const;
 
 const UPGRADE_KEYS = ['policy', 'interval', 'strategy', 'deadline'];
 const UPGRADE_DEFAULTS: UpgradeSettings = { policy: 'manual', interval_ms: 3_600_000, deadline_ms: 60_000 };
@@ -35,6 +35,13 @@ export function readImage(value: unknown, path: Path, report: Report): unknown {
 export function readTag(value: unknown, path: Path, report: Report): unknown {
   if (typeof value !== 'string' || !/^\w[\w.-]{0,127}$/.test(value)) {
     report(path, `expected an image tag like "1.2.0", got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+export function readDigest(value: unknown, path: Path, report: Report): unknown {
+  if (typeof value !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(value)) {
+    report(path, `expected an image digest like "sha256:" and 64 hex digits, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -87,4 +94,5 @@ export function checkTypeKeys(opts: ItemOpts, specOptions: Record<string, string
     }
     if (opts.tag !== undefined) report(['tag'], 'give either tag or the spec\'s vsn constraint, not both');
   }
+  if (opts.image_digest !== undefined && opts.image_tag === undefined) report(['image_digest'], 'goes with image_tag, the tag it is the digest of');
 }

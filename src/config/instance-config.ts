@@ -30,6 +30,8 @@ export interface InstanceConfig {
   /** Absolute globs of appliance files. */
   include: string[];
   appliance_logs: { max_bytes: number; max_files: number };
+  /** How many versions of each appliance's definition are kept (the running one always is). */
+  history_limit: number;
   /** `[supervision]`: limits that hold across every appliance of the instance. */
   supervision: SupervisionSettings;
 }
@@ -47,6 +49,7 @@ export interface SupervisionSettings {
 const ROOT_CONFIG_FILE = '/etc/spew/spew.toml';
 const DEFAULT_SOCKET_MODE = 0o660;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+const DEFAULT_HISTORY_LIMIT = 50;
 const DEFAULT_APPLIANCE_LOGS = { max_bytes: 10 * 1024 ** 2, max_files: 5 };
 const DEFAULT_SUPERVISION: SupervisionSettings = { max_restarts: 20, window_ms: 1_000, jitter_ms: 100, depends_timeout_ms: 60_000 };
 
@@ -105,6 +108,7 @@ function withDefaults(env: NodeJS.ProcessEnv, uid: number, configFile: string | 
       log_dir: '/var/log/spew',
       log_level: 'info',
       stop_timeout_ms: DEFAULT_STOP_TIMEOUT_MS,
+      history_limit: DEFAULT_HISTORY_LIMIT,
       include: ['/etc/spew/appliances.d/*.toml'],
       ...settings,
       appliance_logs: { ...DEFAULT_APPLIANCE_LOGS, ...appliance_logs },
@@ -123,6 +127,7 @@ function withDefaults(env: NodeJS.ProcessEnv, uid: number, configFile: string | 
     log_dir: path.join(stateDir, 'logs'),
     log_level: 'info',
     stop_timeout_ms: DEFAULT_STOP_TIMEOUT_MS,
+    history_limit: DEFAULT_HISTORY_LIMIT,
     include: [path.join(configHome, 'spew/appliances.d/*.toml')],
     ...settings,
     state_dir: stateDir,
@@ -182,6 +187,9 @@ function readSettings(raw: Record<string, unknown>, baseDir: string, problemAt: 
       case 'include':
         settings.include = readInclude(value, at, baseDir, problems, problemAt);
         break;
+      case 'history_limit':
+        settings.history_limit = check(at, value, positiveInteger);
+        break;
       case 'appliance_logs':
         settings.appliance_logs = readApplianceLogs(value, at, problems, problemAt);
         break;
@@ -198,7 +206,7 @@ function readSettings(raw: Record<string, unknown>, baseDir: string, problemAt: 
 
 const INSTANCE_KEYS = [
   'socket', 'socket_mode', 'socket_owner', 'socket_group', 'state_dir', 'log_dir', 'log_level',
-  'stop_timeout', 'include', 'appliance_logs', 'supervision',
+  'stop_timeout', 'include', 'history_limit', 'appliance_logs', 'supervision',
 ];
 const APPLIANCE_LOGS_KEYS = ['max_size', 'max_files'];
 

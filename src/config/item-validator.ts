@@ -23,7 +23,7 @@ import { isTable } from './is-table.js';
 import { formatKeyPath } from './key-path.js';
 import { unknownKeyMessage } from './unknown-key-message.js';
 import { parseSpec } from './spec-parser.js';
-import { checkTypeKeys, readImage, readTag, readUpgrade } from './docker-item-reader.js';
+import { checkTypeKeys, readDigest, readImage, readTag, readUpgrade } from './docker-item-reader.js';
 
 
 /** Where an item came from: a file table (with positions) or an API body (without). */
@@ -96,8 +96,11 @@ export function validateItem(
     image: read<string | undefined>('image', undefined),
     tag: read<string | undefined>('tag', undefined),
     upgrade: read<ItemOpts['upgrade']>('upgrade', undefined),
+    image_tag: read<string | undefined>('image_tag', undefined),
+    image_digest: read<string | undefined>('image_digest', undefined),
+    ref: read<string | undefined>('ref', undefined),
   };
-  for (const key of ['cwd', 'user', 'group', 'image', 'tag', 'upgrade'] as const) {
+  for (const key of ['cwd', 'user', 'group', 'image', 'tag', 'upgrade', 'image_tag', 'image_digest', 'ref'] as const) {
     if (opts[key] === undefined) delete opts[key];
   }
   if (!ctx.defaultsOnly) checkTypeKeys(opts, ctx.specOptions ?? {}, report);
@@ -128,6 +131,9 @@ const ITEM_READERS = {
   image: readImage,
   tag: readTag,
   upgrade: readUpgrade,
+  image_tag: readTag,
+  image_digest: readDigest,
+  ref: readRef,
 } satisfies Record<string, Reader>;
 type ItemKey = keyof typeof ITEM_READERS;
 const ITEM_KEYS = Object.keys(ITEM_READERS);
@@ -160,6 +166,11 @@ function readEnv(value: unknown, path: Path, report: Report): unknown {
   return Object.fromEntries(Object.entries(value));
 }
 
+
+function readRef(value: unknown, path: Path, report: Report): unknown {
+  if (typeof value !== 'string' || !/^[0-9a-f]{12}$/.test(value)) report(path, `expected a ref of 12 hex digits, got ${describeValue(value)}`);
+  return value;
+}
 
 function readRunnerOpts(value: unknown, path: Path, report: Report): unknown {
   if (!isTable(value)) report(path, `expected a table, got ${describeValue(value)}`);

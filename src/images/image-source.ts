@@ -12,9 +12,11 @@ import { resolveImage } from './image-resolution.js';
 import { RegistryClient } from './registry-client.js';
 
 export interface ChosenImage {
-  /** `registry/repository:tag`, as the engine is given it. */
+  /** `registry/repository@digest` when the digest is known, else `registry/repository:tag`. */
   image: string;
   tag: string;
+  /** The registry's digest of the tag (`sha256:...`); undefined for an image no registry served. */
+  digest: string | undefined;
 }
 
 /** What the registry and the engine say of a repository's tags; either may be missing. */
@@ -28,23 +30,41 @@ export interface TagListing {
 export class ImageSource {
   private readonly puller: ImagePuller;
 
-  constructor(docker: Dockerode) {
+  constructor(private readonly docker: Dockerode) {
     this.puller = new ImagePuller(docker);
   }
 
-  /** The image the appliance runs now, pulled when the engine lacks it. */
+  /**
+   * The image the appliance runs now, pulled when the engine lacks it. A pinned digest is what
+   * runs, so a tag moved in the registry since cannot change it.
+   */
   async prepare(def: ApplianceDefinition, onProgress?: (event: LayerProgress) => void): Promise<ChosenImage> {
     const ref = repositoryOf(def);
+    if (def.image_tag !== undefined && def.image_digest !== undefined) {
+      const image = formatImageRef({ ...ref, digest: def.image_digest });
+      const present = await this.docker.getImage(image).inspect().then(() => true, () => false);
+      if (!present) await this.puller.pull({ ...ref, digest: def.image_digest }, onProgress ? { onProgress } : {});
+      return { image, tag: def.image_tag, digest: def.image_digest };
+    }
     const tag = def.image_tag ?? def.tag ?? (def.options.vsn === undefined ? 'latest' : (await this.newest(def)).tag);
     return this.ensure(ref, tag, onProgress);
   }
 
-  /** Makes sure the engine holds `tag` of the appliance's image. */
+  /** Makes sure the engine holds `tag` of the appliance's image; answers its digest too. */
   async ensure(ref: ImageRef, tag: string, onProgress?: (event: LayerProgress) => void): Promise<ChosenImage> {
-    const chosen = { image: formatImageRef({ ...ref, tag }), tag };
+    const image = formatImageRef({ ...ref, tag });
     const local = await this.puller.localTags(ref);
-    if (!local.includes(tag)) await this.puller.pull({ ...ref, tag }, onProgress ? { onProgress } : {});
-    return chosen;
+    const pulled = local.includes(tag) ? undefined : await this.puller.pull({ ...ref, tag }, onProgress ? { onProgress } : {});
+    const digest = pulled?.repoDigest?.split('@')[1] ?? (await this.digestOf(image, ref));
+    return { image, tag, digest };
+  }
+
+  /** The digest the engine knows the image by in its registry, if it came from one. */
+  private async digestOf(image: string, ref: ImageRef): Promise<string | undefined> {
+    const info = await this.docker.getImage(image).inspect().catch(() => undefined);
+    const names = [imageName(ref), imageName(ref, { familiar: true })];
+    const found = info?.RepoDigests?.find((d) => names.some((name) => d.startsWith(`${name}@`)));
+    return found?.split('@')[1];
   }
 
   /** The highest tag the appliance's constraint (or `--to`-less upgrade) admits today. */

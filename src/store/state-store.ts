@@ -17,6 +17,10 @@ export interface PersistedAppliance {
   starts: number;
   restarts: number;
   last_exit: string | null;
+  /** The version of `definition` in the appliance's history. */
+  version: number;
+  /** The version its process was started on; null while none runs. */
+  running_version: number | null;
   /** Why it is not running when it ended for good (failed, crashed and left alone). */
   ended?: { state: 'stopped' | 'crashed' | 'failed'; reason: string };
 }

@@ -21,6 +21,7 @@ import { publishesFixedHostPorts } from '../runners/docker/container-spec.js';
 import type { DockerRunner } from '../runners/docker/docker-runner.js';
 import { HealthWatch } from '../watchers/health-watch.js';
 import { Trial, type TrialVerdict } from './trial.js';
+import type { VersionSource } from '../versions/version.js';
 
 export type UpgradeStrategy = 'start-first' | 'stop-first';
 
@@ -38,8 +39,8 @@ export type UpgradeOutcome =
 /** What the upgrader needs of the manager. */
 export interface UpgradeHost {
   get(id: string): Appliance;
-  /** Pins the tag in the appliance's definition (persisted); no restart. */
-  retag(appliance: Appliance, tag: string | undefined): Promise<void>;
+  /** Gives the appliance a new definition, as a new version of its history; no restart. */
+  redefine(appliance: Appliance, def: ApplianceDefinition, source: VersionSource): Promise<void>;
   /** Into the event log, and the `upgrade` hooks for `upgrade` and `rollback`. */
   announce(appliance: Appliance, event: UpgradeEvent): void;
   /** Stops its run, leaving it marked to run. */
@@ -69,30 +70,50 @@ export class Upgrader {
   async upgrade(id: string, to?: string): Promise<UpgradeOutcome> {
     const appliance = this.host.get(id);
     const def = dockerDefinition(appliance);
+    return this.exclusively(def, async () => {
+      const tag = to ?? (await this.docker().images.newest(def)).tag;
+      const from = currentTag(def);
+      if (from === tag) return { outcome: 'current', from, to: tag };
+      const pulled = await this.docker().images.ensure(repositoryOf(def), tag, (event) => this.onProgress(def, event));
+      const { image_digest: _old, ...rest } = def;
+      const target = { ...rest, image_tag: tag, ...(pulled.digest !== undefined && { image_digest: pulled.digest }) };
+      return this.switchTo(appliance, target, { kind: 'upgrade', from, to: tag });
+    });
+  }
+
+  /**
+   * Moves a container appliance onto `target` (another image, or any other definition: a
+   * rollback of its history) through the health-gated path, keeping the old run until the new
+   * one has proved itself.
+   */
+  async replace(appliance: Appliance, target: ApplianceDefinition, source: VersionSource): Promise<UpgradeOutcome> {
+    return this.exclusively(dockerDefinition(appliance), () => this.switchTo(appliance, target, source));
+  }
+
+  private async exclusively(def: ApplianceDefinition, work: () => Promise<UpgradeOutcome>): Promise<UpgradeOutcome> {
     if (this.busy.has(def.ref)) throw new SpewError('UPGRADE_IN_PROGRESS', `${def.name} is being upgraded already`);
     this.busy.add(def.ref);
     try {
-      return await this.upgradeOne(appliance, to ?? (await this.docker().images.newest(def)).tag);
+      return await work();
     } finally {
       this.busy.delete(def.ref);
     }
   }
 
-  private async upgradeOne(appliance: Appliance, to: string): Promise<UpgradeOutcome> {
+  private async switchTo(appliance: Appliance, target: ApplianceDefinition, source: VersionSource): Promise<UpgradeOutcome> {
     const def = appliance.definition;
     const from = currentTag(def);
-    if (from === to) return { outcome: 'current', from, to };
-    await this.docker().images.ensure(repositoryOf(def), to, (event) => this.onProgress(def, event));
-    const strategy = def.upgrade?.strategy ?? (publishesFixedHostPorts(def) ? 'stop-first' : 'start-first');
+    const to = currentTag(target) ?? '-';
+    const strategy = target.upgrade?.strategy ?? (publishesFixedHostPorts(target) ? 'stop-first' : 'start-first');
     const up = appliance.state === 'running' || appliance.state === 'alive';
     if (!up) {
-      // Nothing runs to compare with: the next start runs the new tag.
-      await this.host.retag(appliance, to);
+      // Nothing runs to compare with: the next start runs the new definition.
+      await this.host.redefine(appliance, target, source);
       this.host.announce(appliance, { kind: 'upgrade', from, to, strategy });
       return { outcome: 'upgraded', from, to };
     }
     this.host.announce(appliance, { kind: 'upgrade-begin', from, to, strategy });
-    const verdict = strategy === 'start-first' ? await this.startFirst(appliance, to) : await this.stopFirst(appliance, from, to);
+    const verdict = strategy === 'start-first' ? await this.startFirst(appliance, target, source) : await this.stopFirst(appliance, target, source);
     if (verdict.passed) {
       this.host.announce(appliance, { kind: 'upgrade', from, to, strategy });
       return { outcome: 'upgraded', from, to };
@@ -101,8 +122,7 @@ export class Upgrader {
     return { outcome: 'rolled-back', from, to, reason: verdict.reason };
   }
 
-  private async startFirst(appliance: Appliance, to: string): Promise<TrialVerdict> {
-    const def: ApplianceDefinition = { ...appliance.definition, image_tag: to };
+  private async startFirst(appliance: Appliance, def: ApplianceDefinition, source: VersionSource): Promise<TrialVerdict> {
     const docker = this.docker();
     const handle = docker.startCandidate(def);
     const trial = this.trialFor(def, appliance.watched);
@@ -121,7 +141,7 @@ export class Upgrader {
       docker.discard(def);
       return verdict;
     }
-    await this.host.retag(appliance, to);
+    await this.host.redefine(appliance, def, source);
     const old = appliance.replaceRun(handle);
     if (old) {
       old.stop(def.stop_signal, def.stop_timeout_ms);
@@ -131,13 +151,14 @@ export class Upgrader {
     return verdict;
   }
 
-  private async stopFirst(appliance: Appliance, from: string | null, to: string): Promise<TrialVerdict> {
+  private async stopFirst(appliance: Appliance, target: ApplianceDefinition, source: VersionSource): Promise<TrialVerdict> {
+    const [previous, previousVersion] = [appliance.definition, appliance.version];
     await this.host.stopRun(appliance);
-    await this.host.retag(appliance, to);
+    await this.host.redefine(appliance, target, source);
     const verdict = await this.tryOwnRun(appliance);
     if (!verdict.passed) {
       await this.host.stopRun(appliance);
-      await this.host.retag(appliance, from ?? undefined);
+      await this.host.redefine(appliance, previous, { kind: 'rollback', to_version: previousVersion });
       this.host.startRun(appliance);
     }
     return verdict;

@@ -23,6 +23,8 @@ function appliance(extra: Partial<ApplianceStatus>): ApplianceStatus {
     command: 'sleep 1000',
     file: null,
     image: null,
+    version: 1,
+    running_version: 1,
     ...extra,
   };
 }

@@ -69,6 +69,8 @@ function appliance(name: string, extra: Partial<ApplianceStatus> = {}): Applianc
     command: 'sleep 1',
     file: null,
     image: null,
+    version: 1,
+    running_version: 1,
     ...extra,
   };
 }

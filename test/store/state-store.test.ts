@@ -12,7 +12,7 @@ function appliance(name: string): PersistedAppliance {
       restart: shorthandPolicy('never'), watchers: [], monitors: [], depends: [], depends_timeout_ms: 1000, hooks: {}, stop_signal: 'SIGTERM',
       stop_timeout_ms: 1000, stdin: false,
     },
-    desired: 'running', starts: 1, restarts: 0, last_exit: null,
+    desired: 'running', starts: 1, restarts: 0, last_exit: null, version: 1, running_version: null,
   };
 }
 

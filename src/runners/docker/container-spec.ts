@@ -19,9 +19,9 @@
  *
  * The engine's restart policy stays `no`: spew supervises.
  */
-import { createHash } from 'node:crypto';
 import type { ContainerCreateOptions } from 'dockerode';
 import { argvOf, type ApplianceDefinition } from '../../appliance/model.js';
+import { contentHash } from '../../common/stable-json.js';
 
 export const LABEL_REF = 'spew.ref';
 export const LABEL_NAME = 'spew.name';
@@ -40,18 +40,7 @@ export function containerName(def: ApplianceDefinition): string {
  * same config gives the same version on every agent.
  */
 export function configVersion(def: ApplianceDefinition): string {
-  return createHash('sha256').update(stableJson(def)).digest('hex').slice(0, 12);
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return contentHash(def);
 }
 
 export function spewLabels(def: ApplianceDefinition): Record<string, string> {

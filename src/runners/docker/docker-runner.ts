@@ -45,8 +45,8 @@ export interface DockerRunnerOptions {
   onEngineState?: (state: EngineState, detail: string) => void;
   /** For a new agent adopting a container: the time of the last output it already has. */
   lastLogTime?: (def: ApplianceDefinition) => Date | undefined;
-  /** A start chose a tag other than the pinned `image_tag` (the first resolution of `vsn`). */
-  onImageTag?: (def: ApplianceDefinition, tag: string) => void;
+  /** A start chose an image other than the pinned one (the first resolution of `vsn`, a digest). */
+  onImageChosen?: (def: ApplianceDefinition, tag: string, digest: string | undefined) => void;
   onPullProgress?: (def: ApplianceDefinition, event: LayerProgress) => void;
   backoff?: Backoff;
 }
@@ -286,7 +286,7 @@ export class DockerRunner implements Runner {
     this.launches.add(run);
     try {
       const chosen = await this.images.prepare(def, (event) => this.opts.onPullProgress?.(def, event));
-      if (chosen.tag !== def.image_tag) this.opts.onImageTag?.(def, chosen.tag);
+      if (chosen.tag !== def.image_tag || chosen.digest !== def.image_digest) this.opts.onImageChosen?.(def, chosen.tag, chosen.digest);
       const options = { ...createOptions(def, chosen.image), name: known.name };
       await this.removing.get(known.key);
       const created = await this.create(options);
