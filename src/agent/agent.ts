@@ -26,6 +26,7 @@ import { lastLineTime } from '../logs/last-line-time.js';
 import { applianceLogPath } from '../logs/appliance-log-path.js';
 import { AutoUpgrader } from '../upgrades/auto-upgrader.js';
 import { Upgrader } from '../upgrades/upgrader.js';
+import { VersionControl } from '../versions/version-control.js';
 import type { ApplianceDefinition } from '../appliance/model.js';
 import { EventLog } from '../store/event-log.js';
 import { apiRoutes, handleAttach, type ApiContext } from './api-routes.js';
@@ -78,7 +79,7 @@ export class Agent {
       });
     });
     const upgrader = new Upgrader(
-      { get: (id) => manager.get(id), redefine: (a, def, source) => manager.redefine(a, def, source), announce: (a, e) => manager.announce(a, e), stopRun: (a) => manager.stopRun(a), startRun: (a) => manager.startRun(a) },
+      { get: (id) => manager.get(id), redefine: (a, def, source, raw) => manager.redefine(a, def, source, raw), announce: (a, e) => manager.announce(a, e), stopRun: (a) => manager.stopRun(a), startRun: (a) => manager.startRun(a) },
       () => runner.dockerRunner(),
       (def, event) => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' }),
     );
@@ -134,6 +135,7 @@ export class Agent {
         appliances: manager.size,
       }),
       handOff: () => void this.exit('handoff', exitWork),
+      versions: new VersionControl(manager, upgrader),
       docker: {
         manager,
         pulls,

@@ -17,6 +17,8 @@ import type { Runner } from '../runners/runner.js';
 import type { EventLog } from '../store/event-log.js';
 import { bodyObject, field } from './request-body.js';
 import { addDockerRoutes, type DockerApi } from './docker-routes.js';
+import { addVersionRoutes } from './version-routes.js';
+import type { VersionControl } from '../versions/version-control.js';
 import { HttpRouter, STREAMED, type ApiRequest } from './http-router.js';
 
 export interface ApiContext {
@@ -29,6 +31,7 @@ export interface ApiContext {
   about: () => AgentAnswer;
   handOff: () => void;
   docker: DockerApi;
+  versions: VersionControl;
 }
 
 function tailOf(request: ApiRequest, fallback: number): number {
@@ -146,6 +149,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
   });
 
   addDockerRoutes(router, ctx.docker);
+  addVersionRoutes(router, manager, ctx.versions);
   return router;
 }
 

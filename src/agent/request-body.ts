@@ -4,9 +4,10 @@
  */
 import { SpewError } from '../common/errors.js';
 
-type FieldType = 'string' | 'boolean' | 'object' | 'array';
+type FieldType = 'string' | 'boolean' | 'number' | 'object' | 'array';
 type TypeOf<T extends FieldType> = T extends 'string' ? string
   : T extends 'boolean' ? boolean
+  : T extends 'number' ? number
   : T extends 'array' ? unknown[]
   : Record<string, unknown>;
 

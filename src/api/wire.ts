@@ -113,6 +113,8 @@ export interface ApplyRequest {
   files: { path: string; content: string }[];
   prune: boolean;
   dry_run: boolean;
+  /** Record changed definitions without restarting what runs (status shows the old version running). */
+  no_restart?: boolean;
 }
 export type PlanAction = 'create' | 'update' | 'unchanged' | 'remove';
 export interface PlanEntry {
@@ -155,4 +157,54 @@ export interface AgentAnswer {
   socket: string;
   started_at: string;
   appliances: number;
+}
+
+/** One version in an appliance's history (GET /v1/appliances/:id/history). */
+export interface VersionEntry {
+  version: number;
+  time: string;
+  /** Where it came from, in words: `web.toml:3`, `API`, `upgrade 1.0.0 -> 2.0.0`, `rollback to v2`. */
+  source: string;
+  hash: string;
+  /** Its process runs this version. */
+  running: boolean;
+}
+
+export interface HistoryAnswer {
+  name: string;
+  ref: string;
+  latest: number;
+  running_version: number | null;
+  versions: VersionEntry[];
+}
+
+/** GET /v1/appliances/:id/diff[?from=N&to=M]: by default the running (or previous) version against the latest. */
+export interface DiffAnswer {
+  name: string;
+  from: number;
+  to: number;
+  changes: (
+    | { kind: 'added'; path: string; after: unknown }
+    | { kind: 'removed'; path: string; before: unknown }
+    | { kind: 'changed'; path: string; before: unknown; after: unknown }
+  )[];
+}
+
+/** POST /v1/appliances/:id/rollback {to?}: a new version equal to `to` (default: the one before the latest), and a restart onto it. */
+export interface RollbackAnswer {
+  outcome: 'rolled-back' | 'refused';
+  /** The version rolled back to. */
+  to: number;
+  /** The new version it made. */
+  version: number;
+  /** Why a container's new run was refused (the appliance stayed on what it ran). */
+  reason?: string;
+  appliance: ApplianceStatus;
+}
+
+/** GET /v1/appliances/:id/explain */
+export interface ExplainAnswer {
+  name: string;
+  version: number;
+  settings: { key: string; value: unknown; from: string }[];
 }

@@ -21,6 +21,7 @@ const COLUMNS: Column[] = [
   { header: 'REF' },
   { header: 'TYPE' },
   { header: 'STATE' },
+  { header: 'VER', align: 'right' },
   { header: 'PID', align: 'right' },
   { header: 'UPTIME' },
   { header: 'RESTARTS', align: 'right' },
@@ -37,7 +38,19 @@ export interface StatusTableOptions {
   width?: number;
 }
 
+/** Its process runs an older version than its definition: changed, not restarted. */
+function stale(a: ApplianceStatus): boolean {
+  return a.running_version !== null && a.running_version < a.version;
+}
+
 export function renderStatusTable(appliances: readonly ApplianceStatus[], options: StatusTableOptions): string {
+  const table = renderRows(appliances, options);
+  return appliances.some(stale)
+    ? `${table}\n${options.paint('* runs an older version than its definition: spew diff NAME shows what changed, spew restart NAME applies it', 'yellow')}`
+    : table;
+}
+
+function renderRows(appliances: readonly ApplianceStatus[], options: StatusTableOptions): string {
   const images = appliances.some((a) => a.image !== null);
   const columns = images ? [...COLUMNS, IMAGE] : COLUMNS;
   const rows = appliances.map((a) => (images ? [...statusRow(a), { text: a.image ?? '-' }] : statusRow(a)));
@@ -55,6 +68,7 @@ function statusRow(a: ApplianceStatus): Cell[] {
     { text: a.ref },
     { text: a.type },
     { text: a.state, style: STATE_STYLE[a.state] },
+    stale(a) ? { text: `${a.running_version}*`, style: 'yellow' } : { text: String(a.version) },
     { text: a.pid === null ? '-' : String(a.pid) },
     { text: a.uptime_ms === null ? '-' : formatDuration(a.uptime_ms) },
     { text: String(a.restarts) },

@@ -18,7 +18,11 @@ import {
   type CreateRequest,
   type ErrorBody,
   type EventRecord,
+  type DiffAnswer,
+  type ExplainAnswer,
+  type HistoryAnswer,
   type OrphansAnswer,
+  type RollbackAnswer,
   type StatusAnswer,
   type StopRequest,
   type UpgradeAnswer,
@@ -62,6 +66,32 @@ export class ApiClient {
 
   async upgrade(id: string, to?: string): Promise<UpgradeAnswer> {
     return this.applianceCall(id, () => this.json<UpgradeAnswer>('POST', `${appliancePath(id)}/upgrade`, to === undefined ? {} : { to }));
+  }
+
+  async history(id: string): Promise<HistoryAnswer> {
+    return this.applianceCall(id, () => this.json<HistoryAnswer>('GET', `${appliancePath(id)}/history`));
+  }
+
+  async diff(id: string, from?: number, to?: number): Promise<DiffAnswer> {
+    const query = new URLSearchParams([...(from !== undefined ? [['from', String(from)]] : []), ...(to !== undefined ? [['to', String(to)]] : [])]);
+    return this.applianceCall(id, () => this.json<DiffAnswer>('GET', `${appliancePath(id)}/diff${queryString(query)}`));
+  }
+
+  async rollback(id: string, to?: number): Promise<RollbackAnswer> {
+    return this.applianceCall(id, () => this.json<RollbackAnswer>('POST', `${appliancePath(id)}/rollback`, to === undefined ? {} : { to }));
+  }
+
+  async explain(id: string): Promise<ExplainAnswer> {
+    return this.applianceCall(id, () => this.json<ExplainAnswer>('GET', `${appliancePath(id)}/explain`));
+  }
+
+  /** Appliance-file TOML of the appliances named (all when none). */
+  async exportToml(ids: readonly string[], versions: boolean): Promise<string> {
+    const query = new URLSearchParams([...ids.map((id) => ['id', id]), ...(versions ? [['versions', '1']] : [])]);
+    const body = await this.stream(`/export${queryString(query)}`);
+    let text = '';
+    for await (const chunk of body) text += String(chunk);
+    return text;
   }
 
   async orphans(): Promise<OrphansAnswer> {

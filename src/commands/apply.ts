@@ -12,6 +12,7 @@ export class Apply extends ClientCommand {
   static override flags = {
     prune: Flags.boolean({ description: 'Remove appliances that came from a file but are in none of these.' }),
     'dry-run': Flags.boolean({ description: 'Print the plan and change nothing.' }),
+    'no-restart': Flags.boolean({ description: 'Record changed definitions but leave running appliances on their version until restarted.' }),
     json: jsonFlag,
   };
 
@@ -29,7 +30,7 @@ export class Apply extends ClientCommand {
       }),
     );
     const client = await this.connect(flags);
-    const answer = await client.apply({ files, prune: flags.prune, dry_run: flags['dry-run'] });
+    const answer = await client.apply({ files, prune: flags.prune, dry_run: flags['dry-run'], no_restart: flags['no-restart'] });
     this.log(flags.json ? JSON.stringify(answer, null, 2) : renderPlan(answer, this.paint));
   }
 }

@@ -7,12 +7,17 @@ import { Agent } from './agent.js';
 import { Apply } from './apply.js';
 import { Attach } from './attach.js';
 import { Create } from './create.js';
+import { Diff } from './diff.js';
 import { Events } from './events.js';
+import { Explain } from './explain.js';
+import { Export } from './export.js';
 import { Help } from './help.js';
+import { History } from './history.js';
 import { Logs } from './logs.js';
 import { Orphans } from './orphans.js';
 import { Remove } from './remove.js';
 import { Restart } from './restart.js';
+import { Rollback } from './rollback.js';
 import { Run } from './run.js';
 import { Start } from './start.js';
 import { Status } from './status.js';
@@ -25,12 +30,17 @@ export const COMMANDS = {
   apply: Apply,
   attach: Attach,
   create: Create,
+  diff: Diff,
   events: Events,
+  explain: Explain,
+  export: Export,
   help: Help,
+  history: History,
   logs: Logs,
   orphans: Orphans,
   remove: Remove,
   restart: Restart,
+  rollback: Rollback,
   run: Run,
   start: Start,
   status: Status,

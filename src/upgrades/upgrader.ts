@@ -21,7 +21,7 @@ import { publishesFixedHostPorts } from '../runners/docker/container-spec.js';
 import type { DockerRunner } from '../runners/docker/docker-runner.js';
 import { HealthWatch } from '../watchers/health-watch.js';
 import { Trial, type TrialVerdict } from './trial.js';
-import type { VersionSource } from '../versions/version.js';
+import type { RawItem, VersionSource } from '../versions/version.js';
 
 export type UpgradeStrategy = 'start-first' | 'stop-first';
 
@@ -40,7 +40,7 @@ export type UpgradeOutcome =
 export interface UpgradeHost {
   get(id: string): Appliance;
   /** Gives the appliance a new definition, as a new version of its history; no restart. */
-  redefine(appliance: Appliance, def: ApplianceDefinition, source: VersionSource): Promise<void>;
+  redefine(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<void>;
   /** Into the event log, and the `upgrade` hooks for `upgrade` and `rollback`. */
   announce(appliance: Appliance, event: UpgradeEvent): void;
   /** Stops its run, leaving it marked to run. */
@@ -86,8 +86,8 @@ export class Upgrader {
    * rollback of its history) through the health-gated path, keeping the old run until the new
    * one has proved itself.
    */
-  async replace(appliance: Appliance, target: ApplianceDefinition, source: VersionSource): Promise<UpgradeOutcome> {
-    return this.exclusively(dockerDefinition(appliance), () => this.switchTo(appliance, target, source));
+  async replace(appliance: Appliance, target: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<UpgradeOutcome> {
+    return this.exclusively(dockerDefinition(appliance), () => this.switchTo(appliance, target, source, raw));
   }
 
   private async exclusively(def: ApplianceDefinition, work: () => Promise<UpgradeOutcome>): Promise<UpgradeOutcome> {
@@ -100,7 +100,7 @@ export class Upgrader {
     }
   }
 
-  private async switchTo(appliance: Appliance, target: ApplianceDefinition, source: VersionSource): Promise<UpgradeOutcome> {
+  private async switchTo(appliance: Appliance, target: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<UpgradeOutcome> {
     const def = appliance.definition;
     const from = currentTag(def);
     const to = currentTag(target) ?? '-';
@@ -108,12 +108,12 @@ export class Upgrader {
     const up = appliance.state === 'running' || appliance.state === 'alive';
     if (!up) {
       // Nothing runs to compare with: the next start runs the new definition.
-      await this.host.redefine(appliance, target, source);
+      await this.host.redefine(appliance, target, source, raw);
       this.host.announce(appliance, { kind: 'upgrade', from, to, strategy });
       return { outcome: 'upgraded', from, to };
     }
     this.host.announce(appliance, { kind: 'upgrade-begin', from, to, strategy });
-    const verdict = strategy === 'start-first' ? await this.startFirst(appliance, target, source) : await this.stopFirst(appliance, target, source);
+    const verdict = strategy === 'start-first' ? await this.startFirst(appliance, target, source, raw) : await this.stopFirst(appliance, target, source, raw);
     if (verdict.passed) {
       this.host.announce(appliance, { kind: 'upgrade', from, to, strategy });
       return { outcome: 'upgraded', from, to };
@@ -122,7 +122,7 @@ export class Upgrader {
     return { outcome: 'rolled-back', from, to, reason: verdict.reason };
   }
 
-  private async startFirst(appliance: Appliance, def: ApplianceDefinition, source: VersionSource): Promise<TrialVerdict> {
+  private async startFirst(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw: RawItem | undefined): Promise<TrialVerdict> {
     const docker = this.docker();
     const handle = docker.startCandidate(def);
     const trial = this.trialFor(def, appliance.watched);
@@ -141,7 +141,7 @@ export class Upgrader {
       docker.discard(def);
       return verdict;
     }
-    await this.host.redefine(appliance, def, source);
+    await this.host.redefine(appliance, def, source, raw);
     const old = appliance.replaceRun(handle);
     if (old) {
       old.stop(def.stop_signal, def.stop_timeout_ms);
@@ -151,10 +151,10 @@ export class Upgrader {
     return verdict;
   }
 
-  private async stopFirst(appliance: Appliance, target: ApplianceDefinition, source: VersionSource): Promise<TrialVerdict> {
+  private async stopFirst(appliance: Appliance, target: ApplianceDefinition, source: VersionSource, raw: RawItem | undefined): Promise<TrialVerdict> {
     const [previous, previousVersion] = [appliance.definition, appliance.version];
     await this.host.stopRun(appliance);
-    await this.host.redefine(appliance, target, source);
+    await this.host.redefine(appliance, target, source, raw);
     const verdict = await this.tryOwnRun(appliance);
     if (!verdict.passed) {
       await this.host.stopRun(appliance);

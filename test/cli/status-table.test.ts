@@ -49,10 +49,16 @@ describe('renderStatusTable', () => {
   it('aligns every column (numbers to the right), with human durations', () => {
     const text = renderStatusTable(list, { paint: painter(false) });
     expect(text.split('\n')).toEqual([
-      'NAME              REF     TYPE   STATE     PID  UPTIME  RESTARTS  LIMIT         LAST EXIT  REASON',
-      'web               a1b2c3  shell  running  4242  3m 4s          0  -             -          started',
-      'database-primary  ff00    shell  waiting     -  -             12  3 of 5 in 1m  exit 1     next try in 12s, 3 of 5; exit 1',
+      'NAME              REF     TYPE   STATE    VER   PID  UPTIME  RESTARTS  LIMIT         LAST EXIT  REASON',
+      'web               a1b2c3  shell  running    1  4242  3m 4s          0  -             -          started',
+      'database-primary  ff00    shell  waiting    1     -  -             12  3 of 5 in 1m  exit 1     next try in 12s, 3 of 5; exit 1',
     ]);
+  });
+
+  it('marks an appliance whose process runs an older version than its definition, and says what to do', () => {
+    const text = renderStatusTable([appliance({ version: 3, running_version: 2 })], { paint: painter(false) });
+    expect(text.split('\n')[1]).toContain('running   2*  4242');
+    expect(text).toContain('* runs an older version than its definition');
   });
 
   it('writes no escape codes when not colouring', () => {
@@ -70,13 +76,13 @@ describe('renderStatusTable', () => {
 
   it('leaves REASON out when the terminal is too narrow for it', () => {
     const text = renderStatusTable(list, { paint: painter(false), width: 80 });
-    expect(text.split('\n')[0]).toBe('NAME              REF     TYPE   STATE     PID  UPTIME  RESTARTS  LIMIT         LAST EXIT');
+    expect(text.split('\n')[0]).toBe('NAME              REF     TYPE   STATE    VER   PID  UPTIME  RESTARTS  LIMIT         LAST EXIT');
     expect(renderStatusTable(list, { paint: painter(false), width: 200 })).toContain('REASON');
   });
 
   it('prints the headers alone for an agent with no appliances', () => {
     expect(renderStatusTable([], { paint: painter(false) })).toBe(
-      'NAME  REF  TYPE  STATE  PID  UPTIME  RESTARTS  LIMIT  LAST EXIT  REASON',
+      'NAME  REF  TYPE  STATE  VER  PID  UPTIME  RESTARTS  LIMIT  LAST EXIT  REASON',
     );
   });
 });
