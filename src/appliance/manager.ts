@@ -144,7 +144,11 @@ export class Manager implements UpgradeHost {
       }));
       this.opts.logger.info(`first boot: ${saved.length} appliance(s) from config files`);
     } else {
-      for (const entry of saved) this.histories.set(entry.definition.ref, committedHistory(entry, versions.get(entry.definition.ref) ?? []));
+      for (const entry of saved) {
+        const history = committedHistory(entry, versions.get(entry.definition.ref) ?? []);
+        history.retain(this.opts.historyLimit, entry.running_version);
+        this.histories.set(entry.definition.ref, history);
+      }
       await this.historyLog.compact(new Map([...this.histories].map(([ref, history]) => [ref, history.versions])));
     }
     const appliances = saved.map((entry) => this.add(entry));

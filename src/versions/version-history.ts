@@ -48,7 +48,7 @@ export class VersionHistory {
       raw,
     };
     this.entries = [...this.entries, version];
-    this.trim(limit, running);
+    this.retain(limit, running);
     return version;
   }
 
@@ -60,7 +60,8 @@ export class VersionHistory {
     return changed;
   }
 
-  private trim(limit: number, running: number | null): void {
+  /** Keeps the newest `limit` versions, and `running` beside them. */
+  retain(limit: number, running: number | null): void {
     let excess = this.entries.length - limit;
     if (excess <= 0) return;
     this.entries = this.entries.filter((v) => {
