@@ -8,7 +8,7 @@ const base = {
 
 describe('diffDefinitions', () => {
   it('names each changed leaf by its path, and ignores where the definition was read from', () => {
-    const next = { ...base, command: 'b', env: { A: '1', C: '3' }, watchers: [{ type: 'http', url: 'http://y/' }], file: 'two.toml' } as ApplianceDefinition;
+    const next = { ...base, command: 'b', env: { A: '1', C: '3' }, watchers: [{ type: 'http', url: 'http://y/' }], file: 'two.toml' } as unknown as ApplianceDefinition;
     expect(diffDefinitions(base, next)).toEqual([
       { kind: 'changed', path: 'command', before: 'a', after: 'b' },
       { kind: 'removed', path: 'env.B', before: '2' },
