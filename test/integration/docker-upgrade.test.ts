@@ -2,10 +2,10 @@
  * Images and upgrades through the real agent and CLI, against the real engine and a real
  * registry (Debian's docker-registry on loopback) holding 1.0.0, 1.1.0, 2.0.0 and a broken 2.1.0.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EventRecord, UpgradeAnswer } from '../../src/api/wire.js';
+import type { EventRecord, HistoryAnswer, RollbackAnswer, UpgradeAnswer } from '../../src/api/wire.js';
 import { AgentHarness, SLOW } from '../support/agent-harness.js';
 import { removeContainersByLabel } from '../support/docker-engine.js';
 import { pushBusyboxImages, removeLocalImages, startRegistry, tearDownRegistry, type TestRegistry } from '../support/docker-registry.js';
@@ -59,7 +59,7 @@ describe('images: vsn constraints and pulls', () => {
     const app = await h.running('app');
     expect(app.image).toBe(`${repo}:1.1.0`);
     await waitFor('its first line', () => h.applianceLog('app').includes(` out ${NAME} 1.1.0`), SLOW);
-    expect(await events(h, 'app')).toContainEqual({ kind: 'image', tag: '1.1.0' });
+    expect(await events(h, 'app')).toContainEqual({ kind: 'image', tag: '1.1.0', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
     // A restart keeps the pinned tag; only an upgrade moves it.
     await h.cli('restart', 'app');
     expect((await h.running('app')).image).toBe(`${repo}:1.1.0`);
@@ -181,4 +181,53 @@ describe('spew upgrade', () => {
     expect(upgraded.pid).not.toBeNull();
     expect((await events(h, 'auto')).filter((e) => e.kind === 'upgrade').at(-1)).toMatchObject({ from: '1.0.0', to: '1.1.0' });
   });
+
+  it('rolls a container back through the health-gated path, refuses a broken version, and exports its pinned digest', async () => {
+    h = new AgentHarness({
+      appliances: { 'app.toml': item('app#vsn:~>1.0', ['restart = "always"', 'upgrade = { deadline = "20s" }'], ['network = "none"']) },
+    });
+    await h.start();
+    const first = await h.running('app');
+    expect(first.image).toBe(`${repo}:1.1.0`);
+    await waitFor('the pin as a version', async () => (await h.status('app')).version === 2, SLOW);
+
+    expect((await h.cli('upgrade', 'app', '--to', '1.0.0')).stdout).toContain('app: upgraded 1.1.0 -> 1.0.0');
+    expect((await h.running('app')).image).toBe(`${repo}:1.0.0`);
+    const back = JSON.parse((await h.cli('rollback', 'app', '--json')).stdout) as RollbackAnswer;
+    expect(back).toMatchObject({ outcome: 'rolled-back', to: 2, version: 4 });
+    expect(back.appliance).toMatchObject({ ref: first.ref, image: `${repo}:1.1.0`, state: 'running', running_version: 4 });
+    const sources = (JSON.parse((await h.cli('history', 'app', '--json')).stdout) as HistoryAnswer).versions.map((v) => v.source);
+    expect(sources.slice(1)).toEqual(['vsn resolved to 1.1.0', 'upgrade 1.1.0 -> 1.0.0', 'rollback to v2']);
+
+    // A version on the broken tag (made while stopped), then back to 1.1.0: rolling back onto it is refused.
+    await h.cli('stop', 'app');
+    await h.cli('upgrade', 'app', '--to', '2.1.0');
+    await h.cli('upgrade', 'app', '--to', '1.1.0');
+    await h.cli('start', 'app');
+    const running = await h.running('app');
+    const refused = await h.cli('rollback', 'app');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/app: refused: v\d+ did not come up healthy \(exit 3\)/);
+    expect(await h.status('app')).toMatchObject({ image: `${repo}:1.1.0`, state: 'running', pid: running.pid });
+
+    // The export pins the digest; a fresh instance runs exactly that image.
+    const exported = (await h.cli('export', 'app')).stdout;
+    expect(exported).toMatch(/image_digest = "sha256:[0-9a-f]{64}"/);
+    expect(exported).toContain('image_tag = "1.1.0"');
+    const fresh = new AgentHarness();
+    try {
+      await fresh.start();
+      const file = fresh.path('app.toml');
+      writeFileSync(file, exported);
+      await fresh.cli('apply', file);
+      const copy = await fresh.running('app');
+      expect(copy).toMatchObject({ ref: first.ref, image: `${repo}:1.1.0` });
+      const [container] = await new Docker().listContainers({ filters: { label: [`spew.ref=${first.ref}`, 'spew.test=it-upgrade'] } });
+      expect(container?.Image).toMatch(/@sha256:[0-9a-f]{64}$/);
+      expect((await fresh.cli('export', 'app')).stdout).toBe(exported);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
 });
+
