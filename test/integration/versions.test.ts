@@ -152,4 +152,25 @@ describe('versioned appliances', () => {
     });
     expect(readFileSync(webFile, 'utf8')).toContain('[web]');
   });
+
+  it('restarts only what changed; a dependent restarts only where its bindings say so', async () => {
+    const file = (dbCommand: string) => [
+      `[db]\ncommand = "${dbCommand}"\nstop_timeout = "2s"\n`,
+      '[calm]\ncommand = "sleep 1000"\ndepends = ["db"]\nstop_timeout = "2s"\n',
+      '[eager]\ncommand = "sleep 1000"\ndepends = ["db"]\nstop_timeout = "2s"\nrestart = { dependency = { db = "restart" } }\n',
+      '[other]\ncommand = "sleep 1000"\nstop_timeout = "2s"\n',
+    ].join('\n');
+    const h = harness({ appliances: { 'set.toml': file('sleep 1000') } });
+    await h.start();
+    const before = Object.fromEntries(await Promise.all(['db', 'calm', 'eager', 'other'].map(async (n) => [n, (await h.running(n)).pid])));
+    writeFileSync(h.path('appliances.d', 'set.toml'), file('sleep 2000'));
+    const plan = (await h.cli('apply', h.path('appliances.d', 'set.toml'))).stdout;
+    expect(plan.split('\n').filter((l) => /^(update|unchanged) /.test(l)).sort()).toEqual(['unchanged calm', 'unchanged eager', 'unchanged other', 'update db']);
+    await h.until('eager', 'to be restarted by its binding', (s) => s.state === 'running' && s.pid !== before.eager);
+    expect((await h.running('db')).pid).not.toBe(before.db);
+    expect((await h.status('calm')).pid).toBe(before.calm);
+    expect((await h.status('other')).pid).toBe(before.other);
+    expect((await h.status('calm')).version).toBe(1);
+  });
 });
+
