@@ -14,8 +14,8 @@ describe('run, create, start, restart, stop and remove through the CLI', () => {
   it('creates and starts an appliance with spew run, and refuses a second one of the same name', async () => {
     const run = await h.cli('run', 'web', '--', 'sleep', '1000');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^NAME\s+REF\s+TYPE\s+STATE\s+PID/);
-    expect(run.stdout).toMatch(/\nweb\s+[0-9a-f]+\s+shell\s+running\s+\d+/);
+    expect(run.stdout).toMatch(/^NAME\s+REF\s+TYPE\s+STATE\s+VER\s+PID/);
+    expect(run.stdout).toMatch(/\nweb\s+[0-9a-f]+\s+shell\s+running\s+1\s+\d+/);
     const s = await h.running('web');
     expect(s).toMatchObject({ command: ['sleep', '1000'], starts: 1, desired: 'running', file: null });
     expect(liveGroupMembers(s.pid!).some((p) => p.cmdline === 'sleep 1000')).toBe(true);

@@ -48,7 +48,7 @@ describe('crash and restart', () => {
     expect(s).toMatchObject({ restarts: 0, starts: 1, last_exit: 'exit 3', pid: null });
     expect(s.reason).toContain('exit 3');
     const table = await h.cli('status', 'flaky');
-    expect(table.stdout).toMatch(/flaky\s+\S+\s+shell\s+crashed\s+-\s+-\s+0\s+-\s+exit 3/);
+    expect(table.stdout).toMatch(/flaky\s+\S+\s+shell\s+crashed\s+1\s+-\s+-\s+0\s+-\s+exit 3/);
   });
 
   it('takes a SIGKILL that spew did not send as a crash, and restarts on it', async () => {

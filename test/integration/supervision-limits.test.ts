@@ -39,7 +39,7 @@ describe('restart limits', () => {
       next_start_in_ms: null,
     });
     expect(failed.reason).toBe('exit 3; 2 restarts, the limit');
-    expect(await statusLine(h, 'capped')).toMatch(/ failed +- +- +2 +2 of 2 +exit 3 +exit 3; 2 restarts, the limit$/);
+    expect(await statusLine(h, 'capped')).toMatch(/ failed +1 +- +- +2 +2 of 2 +exit 3 +exit 3; 2 restarts, the limit$/);
 
     writeFileSync(healthy, '');
     const started = await h.cli('start', 'capped');
@@ -146,7 +146,7 @@ describe('restart limits', () => {
     await h.until('patient', 'to wait for its restart', (s) => s.state === 'waiting');
 
     const line = await statusLine(h, 'patient');
-    expect(line).toMatch(/ waiting +- +- +0 +1 of 5 in 1m +exit 3 +next try in (29|30)s, 1 of 5; exit 3, restarting; restart 1 of 5 in 1m, wait 30s$/);
+    expect(line).toMatch(/ waiting +1 +- +- +0 +1 of 5 in 1m +exit 3 +next try in (29|30)s, 1 of 5; exit 3, restarting; restart 1 of 5 in 1m, wait 30s$/);
     const json = await h.cli('status', '--json', 'patient');
     expect(json.code).toBe(0);
     const [status] = JSON.parse(json.stdout) as { restart_limit: unknown; next_start_in_ms: number; state: string }[];
