@@ -19,7 +19,6 @@ import { expandIncludes, loadApplianceFiles } from '../config/appliance-file.js'
 import { itemDefaults, type InstanceConfig } from '../config/instance-config.js';
 import { createAgentLogger } from '../logs/agent-logger.js';
 import { ShellRunner } from '../runners/shell-runner.js';
-import { DockerRunner } from '../runners/docker/docker-runner.js';
 import { RunnerSet } from '../runners/runner-set.js';
 import { PullFeed } from '../images/pull-feed.js';
 import { lastLineTime } from '../logs/last-line-time.js';
@@ -65,8 +64,9 @@ export class Agent {
     };
     const pulls = new PullFeed();
     let engine: EngineAnswer | undefined;
-    const runner = new RunnerSet(new ShellRunner(config.state_dir, onCaptureError), () => {
+    const runner = new RunnerSet(new ShellRunner(config.state_dir, onCaptureError), async () => {
       engine = { state: 'unreachable', detail: 'connecting' };
+      const { DockerRunner } = await import('../runners/docker/docker-runner.js');
       return new DockerRunner({
         onCaptureError,
         onEngineState: (state, detail) => {
@@ -141,7 +141,7 @@ export class Agent {
         pulls,
         upgrader,
         engine: () => engine,
-        orphans: () => runner.dockerRunner().orphans(manager.all().map((a) => a.ref)),
+        orphans: async () => (await runner.loadDocker()).orphans(manager.all().map((a) => a.ref)),
       },
     };
     const router = apiRoutes(api, (err) => this.logger.error(`request failed: ${errorMessage(err)}`, { stack: (err as Error).stack }));

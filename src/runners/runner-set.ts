@@ -1,7 +1,8 @@
 /**
- * The one place that picks the runner for an appliance's type. The Docker runner is made the
- * first time a docker appliance needs it, so an agent with only shell appliances never opens
- * the engine's socket (and never reports it unreachable).
+ * The one place that picks the runner for an appliance's type. The Docker runner is loaded and
+ * made when the first docker appliance is prepared (every appliance is prepared before anything
+ * else is asked of it), so an agent with only shell appliances neither loads dockerode (some
+ * megabytes of memory) nor opens the engine's socket (nor reports it unreachable).
  */
 import type { ApplianceDefinition } from '../appliance/model.js';
 import type { OutputCapture } from '../logs/output-capture.js';
@@ -10,16 +11,23 @@ import type { AdoptResult, RunHandle, Runner } from './runner.js';
 
 export class RunnerSet implements Runner {
   private docker: DockerRunner | undefined;
+  private loading: Promise<DockerRunner> | undefined;
 
   constructor(
     private readonly shell: Runner,
-    private readonly makeDocker: () => DockerRunner,
+    private readonly makeDocker: () => Promise<DockerRunner>,
   ) {}
 
-  /** The Docker runner, made on first use. */
+  /** The Docker runner; only a docker appliance that has been prepared can ask for it. */
   dockerRunner(): DockerRunner {
-    this.docker ??= this.makeDocker();
+    if (!this.docker) throw new Error('no docker appliance has been prepared: the Docker runner is not loaded');
     return this.docker;
+  }
+
+  /** The Docker runner, loaded now if no docker appliance has needed it yet (`spew orphans`). */
+  async loadDocker(): Promise<DockerRunner> {
+    this.loading ??= this.makeDocker().then((docker) => (this.docker = docker));
+    return this.loading;
   }
 
   /** The Docker runner if any docker appliance made one. */
@@ -37,6 +45,7 @@ export class RunnerSet implements Runner {
   }
 
   async prepare(items: { def: ApplianceDefinition; capture: OutputCapture }[]): Promise<void> {
+    if (items.some((item) => item.def.type === 'docker')) await this.loadDocker();
     const byRunner = new Map<Runner, typeof items>();
     for (const item of items) {
       const runner = this.of(item.def);

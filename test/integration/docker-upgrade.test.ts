@@ -166,20 +166,36 @@ describe('spew upgrade', () => {
     expect((await events(h, 'web')).find((e) => e.kind === 'upgrade-begin')).toMatchObject({ strategy: 'stop-first' });
   });
 
-  it('upgrades on its own with policy = "auto", one appliance at a time', async () => {
+  it('upgrades on its own with policy = "auto", one appliance at a time, and leaves a stopped one alone', async () => {
+    const policy = ['upgrade = { policy = "auto", interval = "1s", deadline = "20s" }'];
     h = new AgentHarness({
       appliances: {
-        'auto.toml': item('auto#vsn:~>1.0', ['upgrade = { policy = "auto", interval = "1s", deadline = "20s" }'], ['network = "none"']),
+        'auto.toml': [item('one#vsn:~>1.0', policy, ['network = "none"']), item('two#vsn:~>1.0', policy, ['network = "none"']), item('held#vsn:~>1.0', policy, ['network = "none"'])].join('\n'),
       },
     });
     await h.start();
-    await h.cli('stop', 'auto');
-    await h.cli('upgrade', 'auto', '--to', '1.0.0');
-    await h.cli('start', 'auto');
-    expect((await h.running('auto')).image).toBe(`${repo}:1.0.0`);
-    const upgraded = await h.until('auto', 'to be upgraded to 1.1.0', (s) => s.image === `${repo}:1.1.0` && s.state === 'running', 60_000);
-    expect(upgraded.pid).not.toBeNull();
-    expect((await events(h, 'auto')).filter((e) => e.kind === 'upgrade').at(-1)).toMatchObject({ from: '1.0.0', to: '1.1.0' });
+    // Moved back by hand while stopped: the auto policy upgrades only what runs.
+    for (const name of ['one', 'two', 'held']) {
+      await h.cli('stop', name);
+      await h.cli('upgrade', name, '--to', '1.0.0');
+    }
+    await h.cli('start', 'one', 'two');
+    for (const name of ['one', 'two']) {
+      const upgraded = await h.until(name, 'to be upgraded to 1.1.0', (s) => s.image === `${repo}:1.1.0` && s.state === 'running', 60_000);
+      expect(upgraded.pid).not.toBeNull();
+    }
+    const all = await events(h, 'one');
+    expect(all.filter((e) => e.kind === 'upgrade').at(-1)).toMatchObject({ from: '1.0.0', to: '1.1.0' });
+    // One at a time: each upgrade ends before the next begins (the manual ones, made while
+    // stopped, have no begin).
+    const { stdout } = await h.cli('events', '--json', '-t', '1000');
+    const steps = stdout.trim().split('\n').map((l) => JSON.parse(l) as EventRecord)
+      .filter((e) => (e.name === 'one' || e.name === 'two') && ['upgrade-begin', 'upgrade', 'rollback'].includes(e.event.kind))
+      .map((e) => `${e.name} ${e.event.kind}`);
+    const auto = steps.slice(steps.findIndex((step) => step.endsWith('upgrade-begin')));
+    expect(['one upgrade-begin,one upgrade,two upgrade-begin,two upgrade', 'two upgrade-begin,two upgrade,one upgrade-begin,one upgrade']).toContain(auto.join(','));
+    const held = await h.status('held');
+    expect(held).toMatchObject({ state: 'stopped', image: `${repo}:1.0.0` });
   });
 
   it('rolls a container back through the health-gated path, refuses a broken version, and exports its pinned digest', async () => {

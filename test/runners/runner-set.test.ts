@@ -38,7 +38,7 @@ describe('RunnerSet', () => {
     const shell = new RecordingRunner('shell');
     let made = 0;
     const docker = new RecordingRunner('docker');
-    const set = new RunnerSet(shell, () => {
+    const set = new RunnerSet(shell, async () => {
       made += 1;
       return docker as unknown as DockerRunner;
     });
@@ -47,6 +47,7 @@ describe('RunnerSet', () => {
     set.detach();
     expect(made).toBe(0);
     expect(set.dockerIfUsed).toBeUndefined();
+    expect(() => set.dockerRunner()).toThrow(/not loaded/);
 
     await set.prepare([
       { def: def('b', 'shell'), capture: undefined as never },
@@ -58,6 +59,7 @@ describe('RunnerSet', () => {
     expect(set.input(def('c', 'docker'), Buffer.from('x'))).toBe(true);
     set.release(def('b', 'shell'));
     set.detach();
+    expect(await set.loadDocker()).toBe(docker);
     expect(made).toBe(1);
     expect(shell.calls).toEqual(['prepare a', 'start a', 'detach', 'prepare b', 'release b', 'detach']);
     expect(docker.calls).toEqual(['prepare c,d', 'start c', 'adopt d', 'input c', 'detach']);

@@ -4,8 +4,8 @@ import type { ApplianceDefinition } from '../../src/appliance/model.js';
 import { AutoUpgrader } from '../../src/upgrades/auto-upgrader.js';
 import type { UpgradeOutcome, Upgrader } from '../../src/upgrades/upgrader.js';
 
-function appliance(ref: string, def: Partial<ApplianceDefinition>): Appliance {
-  return { ref, definition: { type: 'docker', ...def } } as unknown as Appliance;
+function appliance(ref: string, def: Partial<ApplianceDefinition>, state = 'running', desired = 'running'): Appliance {
+  return { ref, state, desired, definition: { type: 'docker', ...def } } as unknown as Appliance;
 }
 
 const auto = { upgrade: { policy: 'auto' as const, interval_ms: 1_000, deadline_ms: 5_000 } };
@@ -51,6 +51,18 @@ describe('AutoUpgrader', () => {
     autoUpgrader.sync([appliance('a', auto)]);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(calls.upgrades).toEqual(['a 2.1.0']);
+    autoUpgrader.stop();
+  });
+
+  it('leaves an appliance that does not run alone until it runs again', async () => {
+    const { upgrader, calls } = upgraderOffering({ a: '1.1.0', b: '1.1.0' }, 'upgraded', 10);
+    const autoUpgrader = new AutoUpgrader(upgrader, () => undefined);
+    autoUpgrader.sync([appliance('a', auto, 'stopped', 'stopped'), appliance('b', auto, 'waiting')]);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(calls.upgrades).toEqual([]);
+    autoUpgrader.sync([appliance('a', auto), appliance('b', auto, 'alive')]);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(calls.upgrades).toEqual(['a 1.1.0', 'b 1.1.0']);
     autoUpgrader.stop();
   });
 
