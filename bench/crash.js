@@ -4,6 +4,8 @@
 // as the first thing it does, reads CLOCK_REALTIME and appends "NS PID" to a file, then pause()s.
 // The bench finds it as the only child of the shim (/proc/SHIM/task/SHIM/children), reads the
 // clock just before it sends SIGKILL, and waits for the next line: latency = start - kill.
+// Baselines on the same machine: the program spawned straight from Node, through `sh -c`, and
+// from a standby shim woken the way the agent wakes one (outside any agent).
 //
 // Clocks: the bench reads CLOCK_MONOTONIC (process.hrtime.bigint(), which is libuv's
 // clock_gettime(CLOCK_MONOTONIC)) plus the REALTIME-MONOTONIC offset that the same C program
@@ -11,9 +13,8 @@
 // microsecond. Without cc the fallback child is `date +%s%N` under /bin/sh, and the offset comes
 // from watching Date.now() tick (about a microsecond of error; the shell costs far more).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import {
   REPO, TAG_VAR, childrenOf, distributionRow, fmt, makeTemp, median, newTag, nowMs, percentile, sleep, startAgent, stopAgent,
   waitForAgent, writeInstance,
@@ -152,7 +153,8 @@ async function measureAgent(child, log, { crashes, trace = false }) {
       }
     : { label: 'crash' });
   const latencies = [];
-  const segments = { seen: [], react: [], spawn: [], shim: [] };
+  const segments = { seen: [], react: [], wake: [] };
+  let launched = 0;
   try {
     const client = await waitForAgent(agent);
     let seen = (await nextLine(file, 0)).count;
@@ -185,18 +187,18 @@ async function measureAgent(child, log, { crashes, trace = false }) {
       if (i < WARMUP) continue;
       latencies.push(toMs(next.ns - killedAt));
       if (trace) {
-        // Trace lines since the kill: the first rmSync (the agent saw the shim go), then the
-        // spawn() that started this run (its line is written before the program can start).
+        // Trace lines since the kill: the first rmSync (the agent saw the shim's exit line), then
+        // the go line that handed the start to a standby.
         const events = readLines(traceFile).map((line) => line.split(' '))
           .filter(([, at]) => BigInt(at) >= killedAt);
         const rm = events.find(([kind]) => kind === 'rmSync');
-        const spawned = events.find(([kind]) => kind === 'spawn');
-        if (rm && spawned) {
-          const [seen, enter, back] = [rm[1], spawned[1], spawned[2]].map(BigInt);
+        const go = events.find(([kind]) => kind === 'go');
+        if (events.some(([kind]) => kind === 'launch')) launched += 1;
+        if (rm && go) {
+          const [seen, sent] = [rm[1], go[1]].map(BigInt);
           segments.seen.push(toMs(seen - killedAt));
-          segments.react.push(toMs(enter - seen));
-          segments.spawn.push(toMs(back - enter));
-          segments.shim.push(toMs(next.ns - back));
+          segments.react.push(toMs(sent - seen));
+          segments.wake.push(toMs(next.ns - sent));
         }
       }
     }
@@ -205,33 +207,21 @@ async function measureAgent(child, log, { crashes, trace = false }) {
   } finally {
     await stopAgent(agent);
   }
-  return { latencies, segments };
+  return { latencies, segments, launched };
 }
 
-/** Starts the program (or the shim running it) straight from Node, the same way each time. */
+/** Starts the program straight from Node, the same way each time. */
 async function measureBaseline(child, dir, how) {
   const file = join(dir, `baseline-${how}`);
-  const shimScript = how === 'spawn' ? undefined : (await import(join(REPO, 'dist', 'runners', 'shell-shim.js'))).SHIM_SCRIPT;
   const env = { ...process.env, [TAG_VAR]: newTag(`baseline-${how}`) };
   const latencies = [];
-  const runDir = makeTemp('shim');
   for (let i = 0; i < WARMUP + BASELINE_RUNS; i++) {
     const argv = child.argv(file);
     const startedAt = process.hrtime.bigint() + child.offsetNs;
-    let proc;
-    if (how === 'spawn') {
-      proc = spawn(argv[0], argv.slice(1), { stdio: 'ignore', env });
-    } else if (how === 'sh') {
-      // A shell that forks the program and waits for it, without the shim's own work.
-      proc = spawn('/bin/sh', ['-c', '"$@"; exit $?', 'sh', ...argv], { detached: true, stdio: 'ignore', env });
-    } else if (how === 'shim') {
-      proc = spawn('/bin/sh', ['-c', shimScript, 'spew-shim:bench', runDir, ...argv], { detached: true, stdio: 'ignore', env });
-    } else {
-      // What the shell runner does: execa with the same options (no FIFOs here).
-      proc = execa('/bin/sh', ['-c', shimScript, 'spew-shim:bench', runDir, ...argv], {
-        detached: true, cleanup: false, buffer: false, reject: false, stdio: 'ignore', env,
-      });
-    }
+    const proc = how === 'spawn'
+      ? spawn(argv[0], argv.slice(1), { stdio: 'ignore', env })
+      // A shell that forks the program and waits for it, as a shim does.
+      : spawn('/bin/sh', ['-c', '"$@"; exit $?', 'sh', ...argv], { detached: true, stdio: 'ignore', env });
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     const next = await nextLine(file, i);
     if (i >= WARMUP) latencies.push(toMs(next.ns - startedAt));
@@ -243,9 +233,63 @@ async function measureBaseline(child, dir, how) {
       }
     }
     await exited;
-    if (how !== 'spawn') await Promise.resolve(proc).catch(() => undefined);
   }
   return latencies;
+}
+
+/**
+ * The product's own shim, started as a standby in a slot of its own, then handed a run dir the
+ * way the agent hands it one: latency = go line written -> program starts. No agent runs.
+ */
+async function measureStandby(child, dir) {
+  const { SHIM_SCRIPT } = await import(join(REPO, 'dist', 'runners', 'shell-shim.js'));
+  const { runSpec } = await import(join(REPO, 'dist', 'runners', 'run-spec.js'));
+  const root = makeTemp('standby');
+  const slot = join(root, 'slot');
+  const run = join(root, 'run');
+  const file = join(dir, 'baseline-standby');
+  mkdirSync(slot);
+  mkdirSync(run);
+  spawnSync('mkfifo', [join(slot, 'go'), join(slot, 'ready'), join(run, 'out'), join(run, 'err'), join(run, 'life')]);
+  const def = { name: 'bench', ref: 'bench', command: child.argv(file), env: { [TAG_VAR]: newTag('baseline-standby') }, stdin: false };
+  writeFileSync(join(run, 'spec'), runSpec(def, run, undefined));
+  // Held open read-write, as the agent holds them: no open blocks, no write fails.
+  const fds = ['out', 'err', 'life'].map((name) => openSync(join(run, name), constants.O_RDWR | constants.O_NONBLOCK));
+  const go = openSync(join(slot, 'go'), constants.O_RDWR | constants.O_NONBLOCK);
+  const ready = openSync(join(slot, 'ready'), constants.O_RDWR | constants.O_NONBLOCK);
+  const latencies = [];
+  try {
+    for (let i = 0; i < WARMUP + BASELINE_RUNS; i++) {
+      rmSync(join(run, 'claim'), { force: true });
+      const shim = spawn('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'wait:bench', slot, join(slot, 'ready')], { detached: true, stdio: 'ignore' });
+      const exited = new Promise((resolve) => shim.once('exit', resolve));
+      await waitReadable(ready);
+      const startedAt = process.hrtime.bigint() + child.offsetNs;
+      writeSync(go, `${run}\n`);
+      const next = await nextLine(file, i);
+      if (i >= WARMUP) latencies.push(toMs(next.ns - startedAt));
+      process.kill(-shim.pid, 'SIGKILL');
+      await exited;
+    }
+  } finally {
+    for (const fd of [...fds, go, ready]) closeSync(fd);
+  }
+  return latencies;
+}
+
+/** Waits until something can be read from a non-blocking fd, and reads it. */
+async function waitReadable(fd) {
+  const buf = Buffer.alloc(256);
+  const deadline = nowMs() + 10_000;
+  for (;;) {
+    try {
+      if (readSync(fd, buf) > 0) return;
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err;
+    }
+    if (nowMs() > deadline) throw new Error('the standby never said it was ready');
+    await sleep(1);
+  }
 }
 
 export async function runCrash(log) {
@@ -256,21 +300,20 @@ export async function runCrash(log) {
   const started = nowMs();
   const { latencies } = await measureAgent(child, log, { crashes: CRASHES });
   const baselines = {};
-  for (const how of ['spawn', 'sh', 'shim', 'execa']) baselines[how] = await measureBaseline(child, dir, how);
-  const { latencies: traced, segments } = await measureAgent(child, log, { crashes: TRACED_CRASHES, trace: true });
+  for (const how of ['spawn', 'sh']) baselines[how] = await measureBaseline(child, dir, how);
+  baselines.standby = await measureStandby(child, dir);
+  const { latencies: traced, segments, launched } = await measureAgent(child, log, { crashes: TRACED_CRASHES, trace: true });
   const row = (name, values) => distributionRow(name, values);
   log(row('spew: SIGKILL -> next start (agent restart)', latencies));
   log(row('baseline: Node spawn(program)', baselines.spawn));
   log(row("baseline: Node spawn(/bin/sh -c '\"$@\"' -> program)", baselines.sh));
-  log(row('baseline: Node spawn(/bin/sh shim -> program)', baselines.shim));
-  log(row('baseline: execa(/bin/sh shim -> program)', baselines.execa));
-  log('  where a restart goes (separate agent with bench/spawn-trace.js, which times its spawn() calls):');
+  log(row('baseline: standby shim, go line -> program', baselines.standby));
+  log('  where a restart goes (separate agent with bench/spawn-trace.js, which times its writes):');
   log(row('  SIGKILL -> next start, this agent', traced));
-  log(row('  a. SIGKILL -> agent has seen the shim end', segments.seen));
-  log(row('  b. -> agent calls spawn() (bookkeeping, execa)', segments.react));
-  log(row('  c. spawn() itself (fork + exec /bin/sh; blocks)', segments.spawn));
-  log(row('  d. spawn() returned -> program starts (shim)', segments.shim));
-  log('    (a ends at the first fs.rmSync after the kill: ShellProcess.settle dropping the pid record)');
+  log(row('  a. SIGKILL -> agent has seen the exit line', segments.seen));
+  log(row('  b. -> go line to a standby (bookkeeping)', segments.react));
+  log(row('  c. go line -> program starts (standby shim)', segments.wake));
+  log(`    (a ends at the first fs.rmSync after the kill: ShellProcess.settle dropping the pid record; ${launched} of ${TRACED_CRASHES} restarts found no standby ready and went through the launcher)`);
   log(`  (${fmt((nowMs() - started) / 1000)} s)`);
   return {
     child: child.kind,
@@ -280,8 +323,7 @@ export async function runCrash(log) {
     baseline: {
       spawn: median(baselines.spawn),
       sh: median(baselines.sh),
-      shim: median(baselines.shim),
-      execa: median(baselines.execa),
+      standby: median(baselines.standby),
     },
   };
 }

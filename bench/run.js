@@ -107,8 +107,7 @@ function table(parts) {
     info('   crash -> running, p90', c?.p90, 'ms', 2);
     info('   baseline: bare Node spawn + exec, p50', c?.baseline.spawn, 'ms', 2, '(same machine)', 'issue: 0.7');
     info("   baseline: Node spawn of sh -c '\"$@\"' + exec, p50", c?.baseline.sh, 'ms', 2, '(same machine)');
-    info('   baseline: Node spawn of shim + exec, p50', c?.baseline.shim, 'ms', 2, '(same machine)');
-    info('   baseline: execa of shim + exec, p50', c?.baseline.execa, 'ms', 2, '(same machine)');
+    info('   baseline: standby shim, go line -> program, p50', c?.baseline.standby, 'ms', 2, '(same machine)');
   }
   const up = results.up;
   if (parts.has('up')) {

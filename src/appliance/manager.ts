@@ -433,7 +433,7 @@ export class Manager implements UpgradeHost {
    * next agent to adopt. The last step of any exit, after `stopAll` or instead of it.
    */
   async handOff(): Promise<void> {
-    this.opts.runner.detach();
+    await this.opts.runner.detach();
     await this.store.save();
   }
 

@@ -21,11 +21,15 @@ export function groupAlive(pgid: number): boolean {
   return signalGroup(pgid, 0) && groupHasLiveMembers(pgid);
 }
 
-/**
- * The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), which
- * together with the PID identifies a process: PIDs are reused, (PID, start time) pairs are not.
- */
-export function processStartTime(pid: number): string | undefined {
+/** A process as it can be told apart: PIDs are reused, (PID, start time) pairs are not. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Clock ticks since boot, field 22 of /proc/PID/stat. */
+  startTime: string;
+}
+
+/** Fields 3 and on of /proc/PID/stat (state first), or undefined when there is no such process. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -33,16 +37,34 @@ export function processStartTime(pid: number): string | undefined {
     return undefined;
   }
   // The command name (field 2) may hold spaces and parentheses; fields after the last ')' don't.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19];
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The start time of a process, which together with the PID identifies it. */
+export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/**
+ * Whether that very process still runs. A zombie does not: it has ended and only waits to be
+ * reaped, which a late-reaping PID 1 may put off for a long while.
+ */
+export function stillRunning(process: ProcessIdentity): boolean {
+  const fields = statFields(process.pid);
+  return fields !== undefined && fields[0] !== 'Z' && fields[19] === process.startTime;
 }
 
 /** Clock ticks per second of /proc times; USER_HZ is 100 on every Linux architecture we ship. */
 const TICKS_PER_SECOND = 100;
 let bootTimeMs: number | undefined;
 
+/** The moment that lies `seconds` after the machine booted (as /proc/uptime counts them). */
+export function sinceBoot(seconds: number): Date {
+  bootTimeMs ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))?.[1] ?? 0) * 1000;
+  return new Date(bootTimeMs + seconds * 1000);
+}
+
 /** When a process started, from its /proc start time (ticks since boot). */
 export function processStartDate(startTime: string): Date {
-  bootTimeMs ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))?.[1] ?? 0) * 1000;
-  return new Date(bootTimeMs + (Number(startTime) * 1000) / TICKS_PER_SECOND);
+  return sinceBoot(Number(startTime) / TICKS_PER_SECOND);
 }

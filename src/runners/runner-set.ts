@@ -70,8 +70,7 @@ export class RunnerSet implements Runner {
     this.of(def).release(def);
   }
 
-  detach(): void {
-    this.shell.detach();
-    this.docker?.detach();
+  async detach(): Promise<void> {
+    await Promise.all([this.shell.detach(), this.docker?.detach()]);
   }
 }

@@ -47,8 +47,11 @@ export interface Runner {
   input(def: ApplianceDefinition, data: Buffer): boolean;
   /** Forgets an appliance for good (removed): closes its pipes and deletes its run dir. */
   release(def: ApplianceDefinition): void;
-  /** Lets go of every pipe without touching any process: the agent is leaving. */
-  detach(): void;
+  /**
+   * Lets go of every pipe without touching any appliance's process: the agent is leaving. What
+   * the runner started only for its own use (standby shims) it ends before it resolves.
+   */
+  detach(): void | Promise<void>;
 }
 
 export class SpawnError extends Error {}

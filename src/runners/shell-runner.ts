@@ -1,32 +1,48 @@
 /**
- * Runs `type = "shell"` appliances: each in its own session and process group, under the shim
- * (see shell-shim.ts), with stdout and stderr going into FIFOs that the agent reads.
+ * Runs `type = "shell"` appliances: each run in its own session and process group, under a
+ * shim (see shell-shim.ts), with stdout and stderr going into FIFOs that the agent reads. The
+ * agent forks nothing per start: a standby from the pool takes the start (shim-pool.ts), or
+ * else the launcher starts a shim for it (shim-launcher.ts).
  *
- * Per appliance, in STATE_DIR/run/REF/: `out`, `err`, `life` (and `in` with stdin) FIFOs, and
- * the shim's `pid` and `exit` records.
+ * Per appliance, in STATE_DIR/run/REF/: `out`, `err`, `life` (and `in` with stdin) FIFOs, the
+ * `spec` the shim sources (run-spec.ts), the `claim` of the current start, and the shim's
+ * `pid` and `exit` records.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { argvOf, type ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../appliance/model.js';
 import type { OutputStream } from '../logs/log-line.js';
 import type { OutputCapture } from '../logs/output-capture.js';
-import { makeFifos, openAppendEnd, openPersistentReader, probeWriter } from './fifo.js';
-import { processStartDate, processStartTime } from './process-group.js';
+import { makeFifos, openPersistentReader, probeWriter } from './fifo.js';
+import { sinceBoot, stillRunning } from './process-group.js';
 import type { AdoptResult, RunHandle, Runner } from './runner.js';
+import { runSpec } from './run-spec.js';
 import { ShellProcess } from './shell-process.js';
-import { parsePidRecord, parseStatusLine, SHIM_SCRIPT } from './shell-shim.js';
+import { parseExitRecord, parseIdentity, parseShimRecord, type ShimRecord } from './shell-shim.js';
+import { ShimLauncher } from './shim-launcher.js';
+import { ShimPool } from './shim-pool.js';
+import { StartWatch } from './start-watch.js';
 import { resolveIdentity } from './user-ids.js';
 
 interface RunDir {
   dir: string;
   readers: Socket[];
   stdin: Socket | undefined;
+  /** The spec last written, so an unchanged definition costs no write at start. */
+  spec: string | undefined;
 }
 
 /** How long an adopting agent waits for a shim that is alive but has not written its record. */
 const PID_RECORD_WAIT_MS = 2000;
+
+/** Standby shims kept ready: enough for a burst of crashes; more come from the launcher. */
+const POOL_SIZE = 2;
+
+export interface ShellRunnerOptions {
+  /** Standby shims to keep ready; 0 starts every run through the launcher. */
+  standbys?: number;
+}
 
 function unlinkIfThere(path: string): void {
   try {
@@ -46,12 +62,25 @@ function readIfThere(path: string): string | undefined {
 
 export class ShellRunner implements Runner {
   private readonly runDirs = new Map<string, RunDir>();
+  private readonly launcher: ShimLauncher;
+  private readonly pool: ShimPool;
+  private readonly starts = new StartWatch();
+  /** Every run this runner watches, started or adopted, until it ends. */
+  private readonly runs = new Set<ShellProcess>();
+  private poolOpen = false;
 
   constructor(
     private readonly stateDir: string,
     /** A capture that cannot write (full disk) is reported, never allowed to stop the agent. */
     private readonly onCaptureError: (def: ApplianceDefinition, err: unknown) => void,
-  ) {}
+    options: ShellRunnerOptions = {},
+  ) {
+    this.launcher = new ShimLauncher({
+      onFailure: (dir) => this.launchFailed(dir),
+      onGone: () => this.relaunch(),
+    });
+    this.pool = new ShimPool(join(stateDir, 'pool'), options.standbys ?? POOL_SIZE, this.launcher);
+  }
 
   private dirOf(def: ApplianceDefinition): string {
     return join(this.stateDir, 'run', def.ref);
@@ -83,76 +112,84 @@ export class ShellRunner implements Runner {
       const stdin = def.stdin
         ? new Socket({ fd: openSync(join(dir, 'in'), constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true })
         : undefined;
-      this.runDirs.set(def.ref, { dir, readers: [out, err], stdin });
+      this.runDirs.set(def.ref, { dir, readers: [out, err], stdin, spec: undefined });
+    }
+    if (!this.poolOpen) {
+      this.pool.open();
+      this.poolOpen = true;
     }
   }
 
   start(def: ApplianceDefinition): RunHandle {
-    const dir = this.dirOf(def);
-    unlinkIfThere(join(dir, 'pid'));
-    unlinkIfThere(join(dir, 'exit'));
+    const runDir = this.runDirs.get(def.ref);
+    if (!runDir) return new FailedSpawn(`${def.name} was never prepared`);
+    const { dir } = runDir;
+    try {
+      const spec = runSpec(def, dir, resolveIdentity(def.user, def.group));
+      if (spec !== runDir.spec) {
+        writeFileSync(join(dir, 'spec'), spec);
+        runDir.spec = spec;
+      }
+    } catch (error) {
+      return new FailedSpawn((error as Error).message);
+    }
+    // `pid` went when the last run was accounted for, and an `exit` names the shim it is from.
+    unlinkIfThere(join(dir, 'claim'));
     const lifePath = join(dir, 'life');
-    // The reader must exist before the write end can be opened without blocking; the agent
-    // hands the write end to the shim and keeps none, so end-of-file means the shim is gone.
     const lifeRead = openSync(lifePath, constants.O_RDONLY | constants.O_NONBLOCK);
     const lifeWrite = openSync(lifePath, constants.O_WRONLY | constants.O_NONBLOCK);
-    const out = openAppendEnd(join(dir, 'out'));
-    const err = openAppendEnd(join(dir, 'err'));
-    const stdin = def.stdin ? openAppendEnd(join(dir, 'in')) : undefined;
-    const argv = argvOf(def.command);
-    try {
-      const identity = resolveIdentity(def.user, def.group);
-      const child = execa('/bin/sh', ['-c', SHIM_SCRIPT, `spew-shim:${def.name}`, dir, ...argv], {
-        detached: true,
-        cleanup: false,
-        buffer: false,
-        reject: false,
-        // execa's types admit only fds 3-9 in stdio; at run time any open fd is passed through.
-        stdio: [stdin ?? 'ignore', out, err, lifeWrite] as unknown as ['ignore', 'pipe', 'pipe', 3],
-        env: { ...def.env, SPEW_APPLIANCE: def.name, SPEW_REF: def.ref },
-        ...(def.cwd !== undefined ? { cwd: def.cwd } : {}),
-        ...(identity ?? {}),
-      });
-      const lifeline = new Socket({ fd: lifeRead, readable: true, writable: false });
-      if (child.pid === undefined) {
-        lifeline.destroy();
-        return new FailedSpawn(child.then((result) => result.shortMessage ?? 'spawn failed'));
-      }
-      return new ShellProcess(child.pid, new Date(), lifeline, dir);
-    } catch (error) {
-      closeSync(lifeRead);
-      return new FailedSpawn(Promise.resolve((error as Error).message));
-    } finally {
-      for (const fd of [lifeWrite, out, err, stdin]) if (fd !== undefined) closeSync(fd);
+    const lifeline = new Socket({ fd: lifeRead, readable: true, writable: false });
+    const standby = this.pool.take(dir);
+    const handle = new ShellProcess(lifeline, dir, {
+      heldWriter: lifeWrite,
+      ...(standby && { onShim: () => this.pool.served(standby.slot) }),
+    });
+    this.watch(handle);
+    const title = `spew-shim:${def.name}`;
+    if (standby) {
+      this.starts.add({ handle, runDir: dir, title, standby: standby.shim, onStandbyLost: () => this.pool.lost(standby.slot) });
+    } else {
+      this.launcher.launch(title, 'run', dir);
+      this.starts.add({ handle, runDir: dir, title });
     }
+    return handle;
   }
 
   async adopt(def: ApplianceDefinition): Promise<AdoptResult> {
     const dir = this.dirOf(def);
+    const pidPath = join(dir, 'pid');
     const probe = probeWriter(join(dir, 'life'));
-    if (!probe.writer) {
+    // A shim that holds the lifeline, or has claimed a start (its agent died a moment ago),
+    // is about to write its record if it has not yet.
+    const claimer = parseIdentity(readIfThere(join(dir, 'claim')) ?? '');
+    const starting = claimer !== undefined && stillRunning(claimer);
+    const record = probe.writer || starting ? await this.waitForRecord(pidPath) : parseShimRecord(readIfThere(pidPath) ?? '');
+    const alive = record !== undefined && stillRunning(record);
+    if (!record || !alive) {
       closeSync(probe.fd);
-      const record = readIfThere(join(dir, 'pid'));
-      if (record === undefined) return { kind: 'absent' };
-      const reason = parseStatusLine(readIfThere(join(dir, 'exit')) ?? '') ?? { kind: 'signal', signal: 'SIGKILL' };
+      // A writer that is not the shim we recorded is a stranger: never signal it.
+      if (!record || probe.writer) return { kind: 'absent' };
+      const reason = parseExitRecord(readIfThere(join(dir, 'exit')) ?? '', record.pid) ?? { kind: 'signal', signal: 'SIGKILL' };
       // Consumed: the next agent must not report this same ending again.
-      unlinkIfThere(join(dir, 'pid'));
+      unlinkIfThere(pidPath);
       return { kind: 'exited', reason };
     }
-    const record = await this.waitForPidRecord(join(dir, 'pid'));
+    // The probe's descriptor is the reader: no writer can come and go unseen between the two.
     const lifeline = new Socket({ fd: probe.fd, readable: true, writable: false });
-    if (!record || processStartTime(record.pid) !== record.startTime) {
-      // Something holds the lifeline but is not the shim we recorded; never signal a stranger.
-      lifeline.destroy();
-      return { kind: 'absent' };
-    }
-    return { kind: 'running', handle: new ShellProcess(record.pid, processStartDate(record.startTime), lifeline, dir, probe.pending) };
+    const handle = new ShellProcess(lifeline, dir, { shim: record, startedAt: sinceBoot(record.runSince), pending: probe.pending });
+    this.watch(handle);
+    return { kind: 'running', handle };
   }
 
-  private async waitForPidRecord(path: string): Promise<{ pid: number; startTime: string } | undefined> {
+  private watch(handle: ShellProcess): void {
+    this.runs.add(handle);
+    void handle.exited.then(() => this.runs.delete(handle));
+  }
+
+  private async waitForRecord(path: string): Promise<ShimRecord | undefined> {
     const deadline = Date.now() + PID_RECORD_WAIT_MS;
     for (;;) {
-      const record = parsePidRecord(readIfThere(path) ?? '');
+      const record = parseShimRecord(readIfThere(path) ?? '');
       if (record || Date.now() > deadline) return record;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -172,14 +209,32 @@ export class ShellRunner implements Runner {
     rmSync(this.dirOf(def), { recursive: true, force: true });
   }
 
-  detach(): void {
+  async detach(): Promise<void> {
+    for (const run of this.runs) run.abandon();
+    this.runs.clear();
     for (const runDir of this.runDirs.values()) this.close(runDir);
     this.runDirs.clear();
+    this.starts.stop();
+    this.launcher.close();
+    await this.pool.close();
+    this.poolOpen = false;
   }
 
   private close(runDir: RunDir): void {
     for (const reader of runDir.readers) reader.destroy();
     runDir.stdin?.destroy();
+  }
+
+  /** The launcher could not start a shim for `dir`: a run dir, or a pool slot. */
+  private launchFailed(dir: string): void {
+    const start = this.starts.launched().find((s) => s.runDir === dir);
+    start?.handle.fail('the launcher could not start a shim (is setsid, from util-linux, installed?)');
+  }
+
+  /** The launcher died with requests in hand: they are made again (each start runs once). */
+  private relaunch(): void {
+    this.pool.relaunch();
+    for (const start of this.starts.launched()) this.launcher.launch(start.title, 'run', start.runDir);
   }
 }
 
@@ -189,8 +244,8 @@ class FailedSpawn implements RunHandle {
   readonly startedAt = new Date();
   readonly exited;
 
-  constructor(message: Promise<string>) {
-    this.exited = message.then((text) => ({ kind: 'spawn-error' as const, message: text }));
+  constructor(message: string) {
+    this.exited = Promise.resolve({ kind: 'spawn-error' as const, message });
   }
 
   stop(): void {}

@@ -1,38 +1,86 @@
 /**
- * The shim: a few lines of /bin/sh that stand between the agent and every shell appliance.
+ * The shim: a few lines of /bin/sh that stand between the agent and every run of a shell
+ * appliance, and the launcher that starts shims without the agent forking itself.
  *
  * Why a shim: the agent may die (kill -9, upgrade) while appliances run; the next agent is not
  * their parent, so it can neither wait() for them nor learn their exit status. The shim records
- * what a parent would have seen, in places the next agent can read:
- *   - `pid`:   "PID STARTTIME" of the shim, written by the shim itself before the appliance
- *              starts, so an agent killed right after spawn still leaves a record behind;
- *   - `exit`:  the appliance's wait status, as `$?` gives it, when the appliance ends;
- *   - fd 3:    the lifeline FIFO: the status line is written to it and its end-of-file tells a
- *              watching agent the moment the shim is gone, with no polling.
+ * what a parent would have seen, in the appliance's run dir, where the next agent can read it:
+ *   - `pid`:   "PID STARTTIME UPTIME": who the shim is and when the run began, written
+ *              before the appliance starts, so an agent killed right after a start still finds
+ *              a record;
+ *   - `exit`:  "PID STATUS", the appliance's wait status as `$?` gives it, once it has ended;
+ *   - `life`:  the lifeline FIFO (fd 3): the shim announces itself (`pid P ST UPTIME`) and
+ *              the end (`exit P STATUS`) on it, and its end-of-file tells a watching agent the
+ *              moment the shim is gone, with no polling.
+ *
+ * Why a standby: a shim is started ahead of need and waits on its slot's `go` FIFO for the run
+ * dir it is to serve, so a restart costs one FIFO write and one fork+exec instead of forking
+ * the agent (a 100 MB process) and starting a shell (see shim-pool.ts). Otherwise the launcher
+ * starts a shim for the run at once. Either way the run dir's `spec` (see run-spec.ts) sets up
+ * the run: its stdio, working directory, environment and argv.
+ *
  * Signals the agent sends to the group reach the appliance; the shim catches them (a caught
  * signal is reset to default for the appliance it starts) and outlives the appliance just long
- * enough to record how it ended.
- *
- * Costs: one dash (about 1 MB RSS, shared text) per appliance and one extra fork+exec per start.
+ * enough to say how it ended. Costs: one dash (about 100 kB of its own memory) per appliance.
  */
 import { constants } from 'node:os';
 import type { ExitReason } from '../appliance/state.js';
+import type { ProcessIdentity } from './process-group.js';
 
+/**
+ * `sh -c SHIM_SCRIPT TITLE wait:TOKEN SLOT_DIR READY_FIFO`: a standby; says "ready" with the
+ * TOKEN of the agent that asked for it on READY_FIFO, then waits for a run dir on SLOT_DIR/go.
+ * It opens `go` read-only while the agent holds it read-write: when the agent goes, for good
+ * or by dying, the standby reads end-of-file and leaves.
+ * `sh -c SHIM_SCRIPT TITLE run RUN_DIR`: starts at once.
+ * Either way it runs only if no other shim has claimed this start: the agent clears the claim
+ * before every start, so a start that reached two shims (a launcher that died with requests in
+ * hand, an agent killed while its launcher still had some) runs once.
+ */
 export const SHIM_SCRIPT = [
-  'd=$1; shift',
   'read -r s </proc/self/stat',
   // Field 22 of stat is the start time: past ") " the fields start at 3, so it is the 20th
   // word; a function's own arguments get split and shifted without touching the shim's "$@".
-  'record() { shift 19; echo "$$ $1" >"$d/pid"; }',
+  'record() { shift 19; r="$$ $1"; }',
   'record ${s#*) }',
   'trap : HUP INT QUIT TERM USR1 USR2',
+  'if [ "$1" = run ]; then',
+  '  d=$2',
+  'else',
+  '  exec 6<"$2/go"',
+  '  echo "ready ${2##*/} $r ${1#wait:}" 1<>"$3"',
+  '  IFS= read -r d <&6 || exit 0',
+  '  exec 6<&-',
+  '  case $d in /*) ;; *) exit 0 ;; esac',
+  'fi',
+  // Exactly one shim runs a start, however many were asked to: the first to create the claim.
+  'set -C',
+  'echo "$r" 2>/dev/null >"$d/claim" || exit 0',
+  'set +C',
+  '. "$d/spec"',
+  // When this run starts, in seconds since boot: a standby may have waited long before it.
+  'read -r u _ </proc/uptime',
+  'echo "$r $u" >"$d/pid"',
+  'echo "pid $r $u" >&3',
   '"$@" 3>&-',
   's=$?',
-  'echo "$s" >"$d/exit"',
-  "trap '' PIPE",
-  // With no agent reading, this write fails (EPIPE); the `exit` file above has the status.
-  'echo "$s" >&3 2>/dev/null',
+  // The agent hears first; the file is for an agent that was not there to hear.
+  'echo "exit $$ $s" >&3',
+  'echo "$$ $s" >"$d/exit"',
   'exit $s',
+].join('\n');
+
+/**
+ * `sh -c LAUNCHER_SCRIPT spew-launcher SHIM_SCRIPT`, fed "TITLE<tab>MODE<tab>DIR<tab>READY"
+ * lines on stdin (the shim's arguments). Each shim gets a session and process group of its own
+ * (`setsid -f`, in the foreground: a background job of a non-interactive shell would ignore
+ * SIGINT and SIGQUIT for good, and so would the appliance). A line it could not act on comes
+ * back on stdout.
+ */
+export const LAUNCHER_SCRIPT = [
+  'while IFS=\'\t\' read -r title mode dir ready; do',
+  '  setsid -f /bin/sh -c "$1" "$title" "$mode" "$dir" "$ready" </dev/null >/dev/null 2>&1 || echo "fail\t$dir"',
+  'done',
 ].join('\n');
 
 const SIGNAL_NAMES = new Map<number, string>(
@@ -50,14 +98,45 @@ export function decodeWaitStatus(status: number): ExitReason {
   return { kind: 'exit', code: status };
 }
 
-/** The status a shim left, or undefined when it was killed before it could write one. */
-export function parseStatusLine(text: string): ExitReason | undefined {
-  const line = text.trim().split('\n').pop() ?? '';
-  return /^\d+$/.test(line) ? decodeWaitStatus(Number(line)) : undefined;
+export type ShimIdentity = ProcessIdentity;
+
+/** A shim that has begun a run: who it is, and when the run began (seconds since boot). */
+export interface ShimRecord extends ShimIdentity {
+  runSince: number;
 }
 
-/** What the shim's record says about itself. */
-export function parsePidRecord(text: string): { pid: number; startTime: string } | undefined {
+/** What a shim says on its lifeline, a line at a time. */
+export type LifelineMessage =
+  | { kind: 'pid'; shim: ShimRecord }
+  | { kind: 'exit'; pid: number; reason: ExitReason }
+  | { kind: 'error'; pid: number; message: string };
+
+export function parseLifelineLine(line: string): LifelineMessage | undefined {
+  if (line.startsWith('pid ')) {
+    const shim = parseShimRecord(line.slice(4));
+    return shim && { kind: 'pid', shim };
+  }
+  let match = /^exit (\d+) (\d+)$/.exec(line);
+  if (match) return { kind: 'exit', pid: Number(match[1]), reason: decodeWaitStatus(Number(match[2])) };
+  match = /^error (\d+) (.*)$/.exec(line);
+  if (match) return { kind: 'error', pid: Number(match[1]), message: match[2] as string };
+  return undefined;
+}
+
+/** "PID STARTTIME", as a standby leaves it in its slot. */
+export function parseIdentity(text: string): ShimIdentity | undefined {
   const match = /^(\d+) (\d+)$/.exec(text.trim());
   return match ? { pid: Number(match[1]), startTime: match[2] as string } : undefined;
+}
+
+/** "PID STARTTIME UPTIME", as a shim leaves it in the run dir's `pid` and says it on its lifeline. */
+export function parseShimRecord(text: string): ShimRecord | undefined {
+  const match = /^(\d+) (\d+) (\d+(?:\.\d+)?)$/.exec(text.trim());
+  return match ? { pid: Number(match[1]), startTime: match[2] as string, runSince: Number(match[3]) } : undefined;
+}
+
+/** The status in an `exit` record, if the shim `pid` wrote it (a record may be an older run's). */
+export function parseExitRecord(text: string, pid: number): ExitReason | undefined {
+  const match = /^(\d+) (\d+)$/.exec(text.trim());
+  return match && Number(match[1]) === pid ? decodeWaitStatus(Number(match[2])) : undefined;
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWaitStatus, parsePidRecord, parseStatusLine } from '../../src/runners/shell-shim.js';
+import {
+  decodeWaitStatus, parseExitRecord, parseIdentity, parseLifelineLine, parseShimRecord,
+} from '../../src/runners/shell-shim.js';
 
 describe('shell shim records', () => {
   it('reads a plain exit status as an exit code', () => {
@@ -16,14 +18,28 @@ describe('shell shim records', () => {
     expect(decodeWaitStatus(255)).toEqual({ kind: 'exit', code: 255 });
   });
 
-  it('takes the last line of what the lifeline carried, and nothing from garbage', () => {
-    expect(parseStatusLine('1\n')).toEqual({ kind: 'exit', code: 1 });
-    expect(parseStatusLine('')).toBeUndefined();
-    expect(parseStatusLine('oops')).toBeUndefined();
+  it('reads what a shim says on its lifeline, and nothing from garbage', () => {
+    expect(parseLifelineLine('pid 123 456789 42.17')).toEqual({ kind: 'pid', shim: { pid: 123, startTime: '456789', runSince: 42.17 } });
+    expect(parseLifelineLine('exit 123 1')).toEqual({ kind: 'exit', pid: 123, reason: { kind: 'exit', code: 1 } });
+    expect(parseLifelineLine('exit 123 143')).toEqual({ kind: 'exit', pid: 123, reason: { kind: 'signal', signal: 'SIGTERM' } });
+    expect(parseLifelineLine('error 123 cannot change into the working directory /x y')).toEqual({
+      kind: 'error', pid: 123, message: 'cannot change into the working directory /x y',
+    });
+    expect(parseLifelineLine('pid 123')).toBeUndefined();
+    expect(parseLifelineLine('3')).toBeUndefined();
+    expect(parseLifelineLine('')).toBeUndefined();
   });
 
-  it('parses the pid record the shim writes, refusing a torn one', () => {
-    expect(parsePidRecord('123 456789\n')).toEqual({ pid: 123, startTime: '456789' });
-    expect(parsePidRecord('123')).toBeUndefined();
+  it('parses the records the shim writes, refusing torn ones', () => {
+    expect(parseShimRecord('123 456789 42.17\n')).toEqual({ pid: 123, startTime: '456789', runSince: 42.17 });
+    expect(parseShimRecord('123 456789')).toBeUndefined();
+    expect(parseIdentity('123 456789\n')).toEqual({ pid: 123, startTime: '456789' });
+    expect(parseIdentity('123')).toBeUndefined();
+  });
+
+  it('takes an exit record only from the shim that wrote it: a late one may be from the run before', () => {
+    expect(parseExitRecord('123 3\n', 123)).toEqual({ kind: 'exit', code: 3 });
+    expect(parseExitRecord('122 3\n', 123)).toBeUndefined();
+    expect(parseExitRecord('123', 123)).toBeUndefined();
   });
 });

@@ -1,0 +1,76 @@
+/**
+ * The one process the agent forks for shell appliances: a /bin/sh loop that starts shims on
+ * request (LAUNCHER_SCRIPT in shell-shim.ts). Forking the agent costs milliseconds per child
+ * (its page tables are copied), forking a shell a fraction of that, and the agent never waits
+ * for the fork: a thousand starts are a thousand lines written to a pipe.
+ *
+ * The launcher is in a session of its own, so a Ctrl-C at the agent's terminal does not reach
+ * it; it leaves when the agent closes its end of the pipe, on purpose or by dying. If it dies
+ * first, the next request starts another, and its owner makes again what was lost.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { LAUNCHER_SCRIPT, SHIM_SCRIPT } from './shell-shim.js';
+
+const OPTIONS = {
+  detached: true,
+  cleanup: false,
+  buffer: false,
+  reject: false,
+  stdin: 'pipe',
+  stdout: 'pipe',
+  stderr: 'ignore',
+} as const;
+
+type LauncherProcess = ResultPromise<typeof OPTIONS>;
+
+export class ShimLauncher {
+  private process: LauncherProcess | undefined;
+
+  constructor(
+    private readonly events: {
+      /** A shim that could not be started, by the dir it was asked for. */
+      onFailure: (dir: string) => void;
+      /** The launcher died: requests it had not acted on yet are lost and must be made again. */
+      onGone: () => void;
+    },
+  ) {}
+
+  /**
+   * Starts a shim: `run` a start in run dir `dir` at once, or `wait:TOKEN` as a standby in
+   * slot `dir`, saying so on the FIFO `ready` (see SHIM_SCRIPT). `title` is what `ps` shows.
+   */
+  launch(title: string, mode: 'run' | `wait:${string}`, dir: string, ready = ''): void {
+    this.running().stdin.write(`${title}\t${mode}\t${dir}\t${ready}\n`);
+  }
+
+  /** Lets the launcher go; shims it started run on. */
+  close(): void {
+    this.process?.stdin.end();
+    this.process = undefined;
+  }
+
+  private running(): LauncherProcess {
+    if (this.process) return this.process;
+    const child = execa('/bin/sh', ['-c', LAUNCHER_SCRIPT, 'spew-launcher', SHIM_SCRIPT], OPTIONS);
+    child.stdin.on('error', () => undefined);
+    let pending = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      pending += chunk;
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+        const [kind, dir] = pending.slice(0, end).split('\t');
+        pending = pending.slice(end + 1);
+        if (kind === 'fail' && dir !== undefined) this.events.onFailure(dir);
+      }
+    });
+    void child.then(() => {
+      if (this.process !== child) return;
+      this.process = undefined;
+      this.events.onGone();
+    });
+    // The agent may exit while the launcher runs: it must not hold the agent's event loop.
+    child.unref();
+    this.process = child;
+    return child;
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The shell runner on its own, with real shims and real processes: starts through the
+ * launcher and through standbys, endings, stops, hand-over to a second runner, and what it
+ * does when its helpers die.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApplianceDefinition } from '../../src/appliance/model.js';
+import type { ExitReason } from '../../src/appliance/state.js';
+import { OutputCapture } from '../../src/logs/output-capture.js';
+import { RotatingLogFile } from '../../src/logs/rotating-log-file.js';
+import type { RunHandle } from '../../src/runners/runner.js';
+import { SHIM_SCRIPT } from '../../src/runners/shell-shim.js';
+import { ShellRunner, type ShellRunnerOptions } from '../../src/runners/shell-runner.js';
+import { liveGroupMembers, processes } from '../support/proc.js';
+import { waitFor } from '../support/wait-for.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function stateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'spew-runner-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function def(name: string, command: ApplianceDefinition['command']): ApplianceDefinition {
+  return { name, ref: `ref${name}`, command, env: {}, stdin: false } as ApplianceDefinition;
+}
+
+interface Prepared {
+  runner: ShellRunner;
+  lines: string[];
+}
+
+async function prepared(dir: string, appliance: ApplianceDefinition, options: ShellRunnerOptions = {}): Promise<Prepared> {
+  const runner = new ShellRunner(dir, (_def, err) => {
+    throw err;
+  }, options);
+  cleanups.push(() => runner.detach());
+  const capture = new OutputCapture(new RotatingLogFile(join(dir, `${appliance.name}.log`), { maxBytes: 1 << 20, maxFiles: 2 }));
+  const lines: string[] = [];
+  capture.subscribe((line) => lines.push(line));
+  await runner.prepare([{ def: appliance, capture }]);
+  return { runner, lines };
+}
+
+/** A started run, killed at the end of the test whatever happens. */
+async function started(runner: ShellRunner, appliance: ApplianceDefinition): Promise<RunHandle & { up: Promise<number> }> {
+  const handle = runner.start(appliance) as RunHandle & { up: Promise<number> };
+  cleanups.push(() => {
+    // By pid: a handle the runner let go of on detach no longer acts, nor ends.
+    try {
+      if (handle.pid > 0) process.kill(-handle.pid, 'SIGKILL');
+    } catch {
+      // Ended already.
+    }
+  });
+  expect(await handle.up).toBeGreaterThan(0);
+  return handle;
+}
+
+/** The launcher this test process started: the only `spew-launcher` whose parent is us. */
+function launcherPids(): number[] {
+  return processes().filter((p) => p.ppid === process.pid && p.cmdline.includes('spew-launcher') && p.state !== 'Z').map((p) => p.pid);
+}
+
+/** The standbys waiting in slots under `dir`, by slot, from their command lines. */
+function standbys(dir: string): Map<number, number> {
+  const found = new Map<number, number>();
+  for (const p of processes()) {
+    const match = new RegExp(`spew-shim wait:\\w+ ${dir}/pool/\\w+/(\\d+) `).exec(p.cmdline);
+    if (match && p.state !== 'Z') found.set(Number(match[1]), p.pid);
+  }
+  return found;
+}
+
+describe('ShellRunner', () => {
+  it('starts a run through the launcher, captures its output and reports how it ended', async () => {
+    const dir = stateDir();
+    const app = def('cold', ['/bin/sh', '-c', 'echo "out $SPEW_APPLIANCE"; exit 7']);
+    const { runner, lines } = await prepared(dir, app, { standbys: 0 });
+    const handle = await started(runner, app);
+    expect(await handle.exited).toEqual({ kind: 'exit', code: 7 });
+    await waitFor('its line', () => lines.some((line) => line.endsWith(' out out cold\n') || line.endsWith(' out out cold')));
+    // Accounted for: nothing of it is left for the next agent to report.
+    expect(() => readFileSync(join(dir, 'run', app.ref, 'pid'))).toThrow();
+  });
+
+  it('hands a restart to a standby, which then serves it as the run and is replaced', async () => {
+    const dir = stateDir();
+    const app = def('warm', ['/bin/sh', '-c', 'echo run; exec sleep 1000']);
+    const { runner } = await prepared(dir, app, { standbys: 1 });
+    const standby = await waitFor('a standby in slot 0', () => standbys(dir).get(0));
+    const handle = await started(runner, app);
+    expect(handle.pid).toBe(standby);
+    await waitFor('a new standby in the slot', () => (standbys(dir).get(0) ?? standby) !== standby);
+    handle.kill();
+    expect(await handle.exited).toEqual({ kind: 'signal', signal: 'SIGKILL' });
+    expect(liveGroupMembers(handle.pid)).toEqual([]);
+  });
+
+  it('stops a run gracefully with its stop signal, the whole group included', async () => {
+    const dir = stateDir();
+    const app = def('tree', ['/bin/sh', '-c', 'sleep 1000 & trap "exit 0" TERM; wait']);
+    const { runner } = await prepared(dir, app);
+    const handle = await started(runner, app);
+    await waitFor('its child', () => liveGroupMembers(handle.pid).length >= 3);
+    handle.stop('SIGTERM', 5000);
+    expect(await handle.exited).toEqual({ kind: 'exit', code: 0 });
+    expect(liveGroupMembers(handle.pid)).toEqual([]);
+  });
+
+  it('signals a stop asked for before the shim took the start as soon as it has', async () => {
+    const dir = stateDir();
+    const app = def('early', ['sleep', '1000']);
+    const { runner } = await prepared(dir, app, { standbys: 0 });
+    const handle = runner.start(app);
+    handle.kill();
+    expect(await handle.exited).toEqual({ kind: 'signal', signal: 'SIGKILL' });
+  });
+
+  it('fails a start it cannot set up, with the reason', async () => {
+    const dir = stateDir();
+    const app = { ...def('nowhere', ['true']), cwd: '/nonexistent/spew' };
+    const { runner } = await prepared(dir, app);
+    const handle = runner.start(app);
+    expect(await handle.exited).toEqual({ kind: 'spawn-error', message: 'cannot change into the working directory /nonexistent/spew' });
+  });
+
+  it('leaves runs running on detach, and a second runner adopts them, learning how they end', async () => {
+    const dir = stateDir();
+    const app = def('kept', ['/bin/sh', '-c', 'read line < "$0"; exit 4', join(dir, 'gate')]);
+    spawnSync('mkfifo', [join(dir, 'gate')]);
+    const first = await prepared(dir, app);
+    const handle = await started(first.runner, app);
+    await first.runner.detach();
+    expect(liveGroupMembers(handle.pid).length).toBeGreaterThan(0);
+
+    const second = await prepared(dir, app);
+    const adopted = await second.runner.adopt(app);
+    expect(adopted.kind).toBe('running');
+    if (adopted.kind !== 'running') return;
+    expect(adopted.handle.pid).toBe(handle.pid);
+    adopted.handle.kill();
+    expect(await adopted.handle.exited).toEqual({ kind: 'signal', signal: 'SIGKILL' });
+  });
+
+  it('reports a run that ended while no runner watched, once', async () => {
+    const dir = stateDir();
+    const app = def('gone', ['/bin/sh', '-c', 'read line < "$0"; exit 5', join(dir, 'gate')]);
+    spawnSync('mkfifo', [join(dir, 'gate')]);
+    const { runner } = await prepared(dir, app);
+    const handle = await started(runner, app);
+    await runner.detach();
+    spawnSync('/bin/sh', ['-c', 'echo go > "$0"', join(dir, 'gate')]);
+    await waitFor('the run to end', () => liveGroupMembers(handle.pid).length === 0);
+
+    const next = await prepared(dir, app);
+    expect(await next.runner.adopt(app)).toEqual({ kind: 'exited', reason: { kind: 'exit', code: 5 } satisfies ExitReason });
+    expect(await next.runner.adopt(app)).toEqual({ kind: 'absent' });
+  });
+
+  it('starts again through a new launcher when the launcher has died', async () => {
+    const dir = stateDir();
+    const app = def('relaunched', ['sleep', '1000']);
+    const { runner } = await prepared(dir, app, { standbys: 0 });
+    const first = await started(runner, app);
+    first.kill();
+    await first.exited;
+    const [launcher] = launcherPids();
+    expect(launcher).toBeDefined();
+    process.kill(launcher as number, 'SIGKILL');
+    await waitFor('the launcher to be gone', () => !launcherPids().includes(launcher as number));
+    const second = await started(runner, app);
+    expect(second.pid).not.toBe(first.pid);
+  });
+
+  it('passes over a standby that was killed while it waited', async () => {
+    const dir = stateDir();
+    const app = def('passed', ['sleep', '1000']);
+    const { runner } = await prepared(dir, app, { standbys: 1 });
+    const standby = await waitFor('a standby in slot 0', () => standbys(dir).get(0));
+    process.kill(standby, 'SIGKILL');
+    await waitFor('it to be gone', () => liveGroupMembers(standby).length === 0);
+    const handle = await started(runner, app);
+    expect(handle.pid).not.toBe(standby);
+  });
+
+  it('retires its standbys when it detaches', async () => {
+    const dir = stateDir();
+    const app = def('any', ['true']);
+    const first = await prepared(dir, app, { standbys: 2 });
+    const both = await waitFor('two standbys', () => standbys(dir).size === 2 && [...standbys(dir).values()]);
+    await first.runner.detach();
+    await waitFor('them to leave', () => both.every((pid) => liveGroupMembers(pid).length === 0));
+  });
+
+  it('sends away a standby that an earlier agent\'s launcher started after that agent died', async () => {
+    const dir = stateDir();
+    const slot = join(dir, 'pool', 'earlier', '0');
+    mkdirSync(slot, { recursive: true });
+    spawnSync('mkfifo', [join(slot, 'go'), join(dir, 'pool', 'ready')]);
+    // No agent holds `go`: it waits in open() for a writer.
+    const leftover = spawn('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'wait:earlier', slot, join(dir, 'pool', 'ready')], { detached: true, stdio: 'ignore' });
+    cleanups.push(() => {
+      try {
+        process.kill(-(leftover.pid as number), 'SIGKILL');
+      } catch {
+        // Sent away, as it should be.
+      }
+    });
+    await waitFor('it to wait', () => standbys(dir).get(0) === leftover.pid);
+    await prepared(dir, def('any', ['true']), { standbys: 1 });
+    await waitFor('it to leave', () => liveGroupMembers(leftover.pid as number).length === 0);
+    await waitFor('a standby of this runner in a slot', () => standbys(dir).size === 1 && standbys(dir).get(0) !== leftover.pid);
+  });
+
+  it('has its standbys leave when it goes without detaching (an agent killed)', async () => {
+    const dir = stateDir();
+    const script = `
+      const { ShellRunner } = await import(${JSON.stringify(new URL('../../dist/runners/shell-runner.js', import.meta.url).pathname)});
+      await new ShellRunner(${JSON.stringify(dir)}, () => undefined, { standbys: 2 }).prepare([]);
+      setInterval(() => undefined, 1000);
+    `;
+    // The built runner (the test setup builds dist/), in a process of its own to kill.
+    const agent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    cleanups.push(() => void agent.kill('SIGKILL'));
+    const both = await waitFor('its standbys', () => standbys(dir).size === 2 && [...standbys(dir).values()], 30_000);
+    agent.kill('SIGKILL');
+    await waitFor('them to leave', () => both.every((pid) => liveGroupMembers(pid).length === 0));
+  });
+});
