@@ -1,7 +1,7 @@
 /**
- * The `spec` of a run dir: the lines of /bin/sh a shim sources to become one appliance's run
- * (see shell-shim.ts). Written by the agent whenever the definition changes, read by the shim
- * at every start, so the start itself needs no word from the agent but "go".
+ * The spec of a start: one line of /bin/sh that a shim evaluates to become one appliance's run
+ * (see shell-shim.ts). It travels with the start (in the launcher's request or a standby's go
+ * line), so a start creates no file of its own but the shim's record.
  *
  * What it does, in order: stdio from the run dir's FIFOs (opened read-write, so the appliance
  * never gets SIGPIPE while no agent reads: its output waits in the pipe for the next agent),
@@ -11,9 +11,12 @@ import { join } from 'node:path';
 import { argvOf, type ApplianceDefinition } from '../appliance/model.js';
 import type { Identity } from './user-ids.js';
 
-/** A word the shell reads back exactly as it is. */
+/**
+ * A word the shell reads back exactly as it is, on one line: a newline becomes "$n", which
+ * the shim holds a newline in.
+ */
 export function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", "'\\''")}'`;
+  return `'${word.replaceAll("'", "'\\''").replaceAll('\n', `'"$n"'`)}'`;
 }
 
 /** Names `export` takes; any other name goes through env(1), which takes every name. */
@@ -21,21 +24,21 @@ const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function runSpec(def: ApplianceDefinition, dir: string, identity: Identity | undefined): string {
   const fifo = (name: string) => shellQuote(join(dir, name));
-  const lines = [`exec 0${def.stdin ? `<>${fifo('in')}` : '</dev/null'} 1<>${fifo('out')} 2<>${fifo('err')} 3<>${fifo('life')}`];
+  const steps = [`exec 0${def.stdin ? `<>${fifo('in')}` : '</dev/null'} 1<>${fifo('out')} 2<>${fifo('err')} 3<>${fifo('life')}`];
   if (def.cwd !== undefined) {
     const message = shellQuote(`cannot change into the working directory ${def.cwd}`);
-    lines.push(`cd -- ${shellQuote(def.cwd)} || { echo "error $$ "${message} >&3; exit 1; }`);
+    steps.push(`cd -- ${shellQuote(def.cwd)} || { echo "error $$ "${message} >&3; exit 1; }`);
   }
   const env = { ...def.env, SPEW_APPLIANCE: def.name, SPEW_REF: def.ref };
   const exported = Object.entries(env).filter(([name]) => SHELL_NAME.test(name));
   const odd = Object.entries(env).filter(([name]) => !SHELL_NAME.test(name));
-  if (exported.length > 0) lines.push(`export ${exported.map(([name, value]) => `${name}=${shellQuote(value)}`).join(' ')}`);
+  if (exported.length > 0) steps.push(`export ${exported.map(([name, value]) => `${name}=${shellQuote(value)}`).join(' ')}`);
   const argv = [
     ...(odd.length > 0 ? ['env', ...odd.map(([name, value]) => `${name}=${value}`)] : []),
     // Like Node's own spawn with uid and gid: supplementary groups are dropped.
     ...(identity ? ['setpriv', `--reuid=${identity.uid}`, `--regid=${identity.gid}`, '--clear-groups', '--'] : []),
     ...argvOf(def.command),
   ];
-  lines.push(`set -- ${argv.map(shellQuote).join(' ')}`);
-  return `${lines.join('\n')}\n`;
+  steps.push(`set -- ${argv.map(shellQuote).join(' ')}`);
+  return steps.join('; ');
 }

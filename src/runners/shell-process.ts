@@ -173,7 +173,7 @@ export class ShellProcess implements RunHandle {
     this.releaseWriter();
     this.lifeline.destroy();
     // This run is accounted for; the next agent must not find its record and report it again.
-    if (this.pid > 0) rmSync(join(this.runDir, 'pid'), { force: true });
+    rmSync(join(this.runDir, 'pid'), { force: true });
     return reason;
   }
 

@@ -4,11 +4,10 @@
  * agent forks nothing per start: a standby from the pool takes the start (shim-pool.ts), or
  * else the launcher starts a shim for it (shim-launcher.ts).
  *
- * Per appliance, in STATE_DIR/run/REF/: `out`, `err`, `life` (and `in` with stdin) FIFOs, the
- * `spec` the shim sources (run-spec.ts), the `claim` of the current start, and the shim's
- * `pid` and `exit` records.
+ * Per appliance, in STATE_DIR/run/REF/: `out`, `err`, `life` (and `in` with stdin) FIFOs, and
+ * the shim's `pid` and `exit` records.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ApplianceDefinition } from '../appliance/model.js';
@@ -19,7 +18,7 @@ import { sinceBoot, stillRunning } from './process-group.js';
 import type { AdoptResult, RunHandle, Runner } from './runner.js';
 import { runSpec } from './run-spec.js';
 import { ShellProcess } from './shell-process.js';
-import { parseExitRecord, parseIdentity, parseShimRecord, type ShimRecord } from './shell-shim.js';
+import { parseExitRecord, parseShimRecord } from './shell-shim.js';
 import { ShimLauncher } from './shim-launcher.js';
 import { ShimPool } from './shim-pool.js';
 import { StartWatch } from './start-watch.js';
@@ -29,12 +28,7 @@ interface RunDir {
   dir: string;
   readers: Socket[];
   stdin: Socket | undefined;
-  /** The spec last written, so an unchanged definition costs no write at start. */
-  spec: string | undefined;
 }
-
-/** How long an adopting agent waits for a shim that is alive but has not written its record. */
-const PID_RECORD_WAIT_MS = 2000;
 
 /** Standby shims kept ready: enough for a burst of crashes; more come from the launcher. */
 const POOL_SIZE = 2;
@@ -112,7 +106,7 @@ export class ShellRunner implements Runner {
       const stdin = def.stdin
         ? new Socket({ fd: openSync(join(dir, 'in'), constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true })
         : undefined;
-      this.runDirs.set(def.ref, { dir, readers: [out, err], stdin, spec: undefined });
+      this.runDirs.set(def.ref, { dir, readers: [out, err], stdin });
     }
     if (!this.poolOpen) {
       this.pool.open();
@@ -124,22 +118,20 @@ export class ShellRunner implements Runner {
     const runDir = this.runDirs.get(def.ref);
     if (!runDir) return new FailedSpawn(`${def.name} was never prepared`);
     const { dir } = runDir;
+    let spec: string;
     try {
-      const spec = runSpec(def, dir, resolveIdentity(def.user, def.group));
-      if (spec !== runDir.spec) {
-        writeFileSync(join(dir, 'spec'), spec);
-        runDir.spec = spec;
-      }
+      spec = runSpec(def, dir, resolveIdentity(def.user, def.group));
     } catch (error) {
       return new FailedSpawn((error as Error).message);
     }
-    // `pid` went when the last run was accounted for, and an `exit` names the shim it is from.
-    unlinkIfThere(join(dir, 'claim'));
+    // The claim of this start; the last run's went when it was accounted for, unless that run
+    // was never ours to account for. An `exit` record names the shim it is from: it may stay.
+    unlinkIfThere(join(dir, 'pid'));
     const lifePath = join(dir, 'life');
     const lifeRead = openSync(lifePath, constants.O_RDONLY | constants.O_NONBLOCK);
     const lifeWrite = openSync(lifePath, constants.O_WRONLY | constants.O_NONBLOCK);
     const lifeline = new Socket({ fd: lifeRead, readable: true, writable: false });
-    const standby = this.pool.take(dir);
+    const standby = this.pool.take(dir, spec);
     const handle = new ShellProcess(lifeline, dir, {
       heldWriter: lifeWrite,
       ...(standby && { onShim: () => this.pool.served(standby.slot) }),
@@ -147,10 +139,10 @@ export class ShellRunner implements Runner {
     this.watch(handle);
     const title = `spew-shim:${def.name}`;
     if (standby) {
-      this.starts.add({ handle, runDir: dir, title, standby: standby.shim, onStandbyLost: () => this.pool.lost(standby.slot) });
+      this.starts.add({ handle, runDir: dir, title, spec, standby: standby.shim, onStandbyLost: () => this.pool.lost(standby.slot) });
     } else {
-      this.launcher.launch(title, 'run', dir);
-      this.starts.add({ handle, runDir: dir, title });
+      this.launcher.run(title, dir, spec);
+      this.starts.add({ handle, runDir: dir, title, spec });
     }
     return handle;
   }
@@ -159,13 +151,8 @@ export class ShellRunner implements Runner {
     const dir = this.dirOf(def);
     const pidPath = join(dir, 'pid');
     const probe = probeWriter(join(dir, 'life'));
-    // A shim that holds the lifeline, or has claimed a start (its agent died a moment ago),
-    // is about to write its record if it has not yet.
-    const claimer = parseIdentity(readIfThere(join(dir, 'claim')) ?? '');
-    const starting = claimer !== undefined && stillRunning(claimer);
-    const record = probe.writer || starting ? await this.waitForRecord(pidPath) : parseShimRecord(readIfThere(pidPath) ?? '');
-    const alive = record !== undefined && stillRunning(record);
-    if (!record || !alive) {
+    const record = parseShimRecord(readIfThere(pidPath) ?? '');
+    if (!record || !stillRunning(record)) {
       closeSync(probe.fd);
       // A writer that is not the shim we recorded is a stranger: never signal it.
       if (!record || probe.writer) return { kind: 'absent' };
@@ -174,7 +161,9 @@ export class ShellRunner implements Runner {
       unlinkIfThere(pidPath);
       return { kind: 'exited', reason };
     }
-    // The probe's descriptor is the reader: no writer can come and go unseen between the two.
+    // The probe's descriptor is the reader, so no writer comes and goes unseen in between; a
+    // shim that has claimed its start but not opened the lifeline yet (its agent died a moment
+    // ago) is watched from the moment it does.
     const lifeline = new Socket({ fd: probe.fd, readable: true, writable: false });
     const handle = new ShellProcess(lifeline, dir, { shim: record, startedAt: sinceBoot(record.runSince), pending: probe.pending });
     this.watch(handle);
@@ -184,15 +173,6 @@ export class ShellRunner implements Runner {
   private watch(handle: ShellProcess): void {
     this.runs.add(handle);
     void handle.exited.then(() => this.runs.delete(handle));
-  }
-
-  private async waitForRecord(path: string): Promise<ShimRecord | undefined> {
-    const deadline = Date.now() + PID_RECORD_WAIT_MS;
-    for (;;) {
-      const record = parseShimRecord(readIfThere(path) ?? '');
-      if (record || Date.now() > deadline) return record;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   input(def: ApplianceDefinition, data: Buffer): boolean {
@@ -234,7 +214,7 @@ export class ShellRunner implements Runner {
   /** The launcher died with requests in hand: they are made again (each start runs once). */
   private relaunch(): void {
     this.pool.relaunch();
-    for (const start of this.starts.launched()) this.launcher.launch(start.title, 'run', start.runDir);
+    for (const start of this.starts.launched()) this.launcher.run(start.title, start.runDir, start.spec);
   }
 }
 

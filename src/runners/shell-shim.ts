@@ -7,7 +7,7 @@
  * what a parent would have seen, in the appliance's run dir, where the next agent can read it:
  *   - `pid`:   "PID STARTTIME UPTIME": who the shim is and when the run began, written
  *              before the appliance starts, so an agent killed right after a start still finds
- *              a record;
+ *              a record (and the start's claim, below);
  *   - `exit`:  "PID STATUS", the appliance's wait status as `$?` gives it, once it has ended;
  *   - `life`:  the lifeline FIFO (fd 3): the shim announces itself (`pid P ST UPTIME`) and
  *              the end (`exit P STATUS`) on it, and its end-of-file tells a watching agent the
@@ -16,8 +16,8 @@
  * Why a standby: a shim is started ahead of need and waits on its slot's `go` FIFO for the run
  * dir it is to serve, so a restart costs one FIFO write and one fork+exec instead of forking
  * the agent (a 100 MB process) and starting a shell (see shim-pool.ts). Otherwise the launcher
- * starts a shim for the run at once. Either way the run dir's `spec` (see run-spec.ts) sets up
- * the run: its stdio, working directory, environment and argv.
+ * starts a shim for the run at once. Either way the start comes with its spec (run-spec.ts),
+ * which sets up the run: its stdio, working directory, environment and argv.
  *
  * Signals the agent sends to the group reach the appliance; the shim catches them (a caught
  * signal is reset to default for the appliance it starts) and outlives the appliance just long
@@ -27,17 +27,23 @@ import { constants } from 'node:os';
 import type { ExitReason } from '../appliance/state.js';
 import type { ProcessIdentity } from './process-group.js';
 
+/** Separates the fields of a request line: not white space, so an empty field stays a field. */
+export const FIELD_SEPARATOR = '\x1f';
+
 /**
+ * `sh -c SHIM_SCRIPT TITLE run RUN_DIR '' SPEC`: runs a start at once.
  * `sh -c SHIM_SCRIPT TITLE wait:TOKEN SLOT_DIR READY_FIFO`: a standby; says "ready" with the
- * TOKEN of the agent that asked for it on READY_FIFO, then waits for a run dir on SLOT_DIR/go.
- * It opens `go` read-only while the agent holds it read-write: when the agent goes, for good
- * or by dying, the standby reads end-of-file and leaves.
- * `sh -c SHIM_SCRIPT TITLE run RUN_DIR`: starts at once.
- * Either way it runs only if no other shim has claimed this start: the agent clears the claim
- * before every start, so a start that reached two shims (a launcher that died with requests in
- * hand, an agent killed while its launcher still had some) runs once.
+ * TOKEN of the agent that asked for it on READY_FIFO, then waits for "RUN_DIR<US>SPEC" on
+ * SLOT_DIR/go. It opens `go` read-only while the agent holds it read-write: when the agent
+ * goes, for good or by dying, the standby reads end-of-file and leaves.
+ * SPEC is one line of shell (see run-spec.ts); a newline inside it is written "$n".
+ *
+ * The `pid` record is also the start's claim: created exclusively (`set -C`), so a start that
+ * reached two shims (a launcher that died with requests in hand, an agent killed while its
+ * launcher still had some) runs once. The agent removes it when it has accounted for a run.
  */
 export const SHIM_SCRIPT = [
+  `n='\n'`,
   'read -r s </proc/self/stat',
   // Field 22 of stat is the start time: past ") " the fields start at 3, so it is the 20th
   // word; a function's own arguments get split and shifted without touching the shim's "$@".
@@ -45,22 +51,20 @@ export const SHIM_SCRIPT = [
   'record ${s#*) }',
   'trap : HUP INT QUIT TERM USR1 USR2',
   'if [ "$1" = run ]; then',
-  '  d=$2',
+  '  d=$2 spec=$4',
   'else',
   '  exec 6<"$2/go"',
   '  echo "ready ${2##*/} $r ${1#wait:}" 1<>"$3"',
-  '  IFS= read -r d <&6 || exit 0',
+  `  IFS='${FIELD_SEPARATOR}' read -r d spec <&6 || exit 0`,
   '  exec 6<&-',
   '  case $d in /*) ;; *) exit 0 ;; esac',
   'fi',
-  // Exactly one shim runs a start, however many were asked to: the first to create the claim.
-  'set -C',
-  'echo "$r" 2>/dev/null >"$d/claim" || exit 0',
-  'set +C',
-  '. "$d/spec"',
   // When this run starts, in seconds since boot: a standby may have waited long before it.
   'read -r u _ </proc/uptime',
-  'echo "$r $u" >"$d/pid"',
+  'set -C',
+  'echo "$r $u" 2>/dev/null >"$d/pid" || exit 0',
+  'set +C',
+  'eval "$spec"',
   'echo "pid $r $u" >&3',
   '"$@" 3>&-',
   's=$?',
@@ -71,15 +75,15 @@ export const SHIM_SCRIPT = [
 ].join('\n');
 
 /**
- * `sh -c LAUNCHER_SCRIPT spew-launcher SHIM_SCRIPT`, fed "TITLE<tab>MODE<tab>DIR<tab>READY"
- * lines on stdin (the shim's arguments). Each shim gets a session and process group of its own
- * (`setsid -f`, in the foreground: a background job of a non-interactive shell would ignore
- * SIGINT and SIGQUIT for good, and so would the appliance). A line it could not act on comes
- * back on stdout.
+ * `sh -c LAUNCHER_SCRIPT spew-launcher SHIM_SCRIPT`, fed "TITLE MODE DIR READY SPEC" lines on
+ * stdin, fields apart by FIELD_SEPARATOR (the shim's arguments). Each shim gets a session and
+ * process group of its own (`setsid -f`, in the foreground: a background job of a
+ * non-interactive shell would ignore SIGINT and SIGQUIT for good, and so would the appliance).
+ * A line it could not act on comes back on stdout.
  */
 export const LAUNCHER_SCRIPT = [
-  'while IFS=\'\t\' read -r title mode dir ready; do',
-  '  setsid -f /bin/sh -c "$1" "$title" "$mode" "$dir" "$ready" </dev/null >/dev/null 2>&1 || echo "fail\t$dir"',
+  `while IFS='${FIELD_SEPARATOR}' read -r title mode dir ready spec; do`,
+  '  setsid -f /bin/sh -c "$1" "$title" "$mode" "$dir" "$ready" "$spec" </dev/null >/dev/null 2>&1 || echo "fail\t$dir"',
   'done',
 ].join('\n');
 

@@ -9,7 +9,7 @@
  * first, the next request starts another, and its owner makes again what was lost.
  */
 import { execa, type ResultPromise } from 'execa';
-import { LAUNCHER_SCRIPT, SHIM_SCRIPT } from './shell-shim.js';
+import { FIELD_SEPARATOR, LAUNCHER_SCRIPT, SHIM_SCRIPT } from './shell-shim.js';
 
 const OPTIONS = {
   detached: true,
@@ -35,12 +35,18 @@ export class ShimLauncher {
     },
   ) {}
 
-  /**
-   * Starts a shim: `run` a start in run dir `dir` at once, or `wait:TOKEN` as a standby in
-   * slot `dir`, saying so on the FIFO `ready` (see SHIM_SCRIPT). `title` is what `ps` shows.
-   */
-  launch(title: string, mode: 'run' | `wait:${string}`, dir: string, ready = ''): void {
-    this.running().stdin.write(`${title}\t${mode}\t${dir}\t${ready}\n`);
+  /** Starts a shim that runs `spec` in run dir `dir` at once. `title` is what `ps` shows. */
+  run(title: string, dir: string, spec: string): void {
+    this.request([title, 'run', dir, '', spec]);
+  }
+
+  /** Starts a standby in slot `dir`, that says so on the FIFO `ready` with `token`. */
+  standby(dir: string, ready: string, token: string): void {
+    this.request(['spew-shim', `wait:${token}`, dir, ready, '']);
+  }
+
+  private request(fields: string[]): void {
+    this.running().stdin.write(`${fields.join(FIELD_SEPARATOR)}\n`);
   }
 
   /** Lets the launcher go; shims it started run on. */

@@ -19,7 +19,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { makeFifos } from './fifo.js';
 import { signalGroup, stillRunning } from './process-group.js';
-import type { ShimIdentity } from './shell-shim.js';
+import { FIELD_SEPARATOR, type ShimIdentity } from './shell-shim.js';
 import type { ShimLauncher } from './shim-launcher.js';
 
 /** How long leaving waits for standbys that are being started. */
@@ -83,10 +83,10 @@ export class ShimPool {
   }
 
   /**
-   * Hands `runDir` to a ready standby, or answers undefined when none is ready (the caller
-   * starts a shim through the launcher instead).
+   * Hands a start (its run dir and spec) to a ready standby, or answers undefined when none is
+   * ready (the caller starts a shim through the launcher instead).
    */
-  take(runDir: string): Standby | undefined {
+  take(runDir: string, spec: string): Standby | undefined {
     for (let slot = 0; slot < this.slots.length; slot++) {
       const entry = this.slots[slot] as Slot;
       const fd = this.goFds[slot];
@@ -96,7 +96,7 @@ export class ShimPool {
         this.reopen(slot);
         continue;
       }
-      writeSync(fd, `${runDir}\n`);
+      writeSync(fd, `${runDir}${FIELD_SEPARATOR}${spec}\n`);
       this.slots[slot] = { state: 'taken', shim: entry.shim };
       return { slot, shim: entry.shim };
     }
@@ -154,7 +154,7 @@ export class ShimPool {
   }
 
   private launch(slot: number): void {
-    this.launcher.launch('spew-shim', `wait:${this.token}`, this.slotDir(slot), join(this.dir, 'ready'));
+    this.launcher.standby(this.slotDir(slot), join(this.dir, 'ready'), this.token);
   }
 
   private reopen(slot: number): void {

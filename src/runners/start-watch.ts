@@ -1,14 +1,14 @@
 /**
  * Watches the starts that no shim has taken yet, so that none waits forever. A start is lost
- * when what was to take it is gone: the shim that claimed it died before its `pid` line, or
- * the standby it was handed to died before it claimed it. A start still in the launcher's
- * queue is not lost while the launcher lives; if the launcher dies, its owner asks again
- * (the claim keeps a start that was asked for twice from running twice).
+ * when what was to take it is gone: the shim that claimed it (wrote its `pid` record) died
+ * before its `pid` line, or the standby it was handed to died before it claimed it. A start
+ * still in the launcher's queue is not lost while the launcher lives; if the launcher dies,
+ * its owner asks again (the claim keeps a start that was asked for twice from running twice).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stillRunning } from './process-group.js';
-import { parseIdentity, type ShimIdentity } from './shell-shim.js';
+import { parseShimRecord, type ShimIdentity } from './shell-shim.js';
 import type { ShellProcess } from './shell-process.js';
 
 /** How often the untaken starts are looked at; a start normally takes a few milliseconds. */
@@ -19,6 +19,7 @@ export interface PendingStart {
   runDir: string;
   /** What `ps` shows for its shim. */
   title: string;
+  spec: string;
   /** The standby it was handed to, if any. */
   standby?: ShimIdentity;
   /** The standby died without taking it. */
@@ -72,7 +73,7 @@ export class StartWatch {
 
 function readClaim(runDir: string): ShimIdentity | undefined {
   try {
-    return parseIdentity(readFileSync(join(runDir, 'claim'), 'utf8'));
+    return parseShimRecord(readFileSync(join(runDir, 'pid'), 'utf8'));
   } catch {
     return undefined;
   }

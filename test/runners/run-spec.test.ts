@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,8 +37,7 @@ function runThroughShim(appliance: ApplianceDefinition): { life: string; out: st
   dirs.push(dir);
   spawnSync('mkfifo', ['out', 'err', 'life'].map((name) => join(dir, name)));
   const fds = Object.fromEntries(['out', 'err', 'life'].map((name) => [name, openSync(join(dir, name), constants.O_RDWR | constants.O_NONBLOCK)]));
-  writeFileSync(join(dir, 'spec'), runSpec(appliance, dir, undefined));
-  const result = spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir], { stdio: 'ignore', timeout: 10_000 });
+  const result = spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir, '', runSpec(appliance, dir, undefined)], { stdio: 'ignore', timeout: 10_000 });
   expect(result.error).toBeUndefined();
   const answer = { life: drain(fds.life as number), out: drain(fds.out as number), err: drain(fds.err as number) };
   for (const fd of Object.values(fds)) closeSync(fd);
@@ -46,16 +45,17 @@ function runThroughShim(appliance: ApplianceDefinition): { life: string; out: st
 }
 
 describe('run spec', () => {
-  it('quotes any word so that the shell reads it back exactly', () => {
+  it('quotes any word on one line so that the shim reads it back exactly', () => {
     const word = `it's "a" $HOME \`x\` \\ \n end`;
-    const echoed = spawnSync('/bin/sh', ['-c', `printf %s ${shellQuote(word)}`], { encoding: 'utf8' });
+    expect(shellQuote(word)).not.toContain('\n');
+    const echoed = spawnSync('/bin/sh', ['-c', `n='\n'; eval "$0"`, `printf %s ${shellQuote(word)}`], { encoding: 'utf8' });
     expect(echoed.stdout).toBe(word);
   });
 
   it('runs the argv, in the working directory, with the environment and the appliance named in it', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'spew-cwd-'));
     dirs.push(cwd);
-    const odd = 'a b $c \'d\'';
+    const odd = 'a b $c \'d\'\nand a second line';
     const { life, out } = runThroughShim(def({
       command: ['/bin/sh', '-c', 'printf "%s|%s|%s|%s|%s\\n" "$1" "$(pwd)" "$GREETING" "$SPEW_APPLIANCE" "$SPEW_REF"; exit 3', 'sh', odd],
       cwd,
@@ -82,7 +82,7 @@ describe('run spec', () => {
 
   it('drops to the user and group through setpriv, dropping supplementary groups', () => {
     const text = runSpec(def({ command: ['id'] }), '/run/x', { uid: 1000, gid: 1001 });
-    expect(text).toContain("set -- 'setpriv' '--reuid=1000' '--regid=1001' '--clear-groups' '--' 'id'");
+    expect(text).toMatch(/; set -- 'setpriv' '--reuid=1000' '--regid=1001' '--clear-groups' '--' 'id'$/);
   });
 
   it('gives the appliance its stdin FIFO only when it asked for one', () => {
@@ -97,8 +97,8 @@ describe('the shim claim', () => {
     dirs.push(dir);
     spawnSync('mkfifo', ['out', 'err', 'life'].map((name) => join(dir, name)));
     const fds = ['out', 'err', 'life'].map((name) => openSync(join(dir, name), constants.O_RDWR | constants.O_NONBLOCK));
-    writeFileSync(join(dir, 'spec'), runSpec(def({ command: ['echo', 'ran'] }), dir, undefined));
-    for (let i = 0; i < 3; i++) spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir], { stdio: 'ignore' });
+    const spec = runSpec(def({ command: ['echo', 'ran'] }), dir, undefined);
+    for (let i = 0; i < 3; i++) spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir, '', spec], { stdio: 'ignore' });
     expect(drain(fds[0] as number)).toBe('ran\n');
     for (const fd of fds) closeSync(fd);
   });
