@@ -70,6 +70,10 @@ try {
     // Native add-ons that ssh2 (under dockerode) tries and falls back from, and the TypeScript
     // compiler oclif would look for in development mode only.
     external: ['*.node', 'cpu-features', 'typescript'],
+    // ESM dependencies (fdir, under tinyglobby) make a require from import.meta.url, which a
+    // CommonJS bundle does not have: give them the executable's own URL.
+    banner: { js: 'var importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': 'importMetaUrl' },
     // Class names show in oclif's help and in errors.
     keepNames: true,
     legalComments: 'none',
