@@ -30,8 +30,8 @@ export class Agent extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Agent);
     const { loadInstanceConfig } = await import('../config/instance-config.js');
-    const config = await loadInstanceConfig({ file: flags.config, env: process.env, uid: process.getuid?.() ?? 0 });
     try {
+      const config = await loadInstanceConfig({ file: flags.config, env: process.env, uid: process.getuid?.() ?? 0 });
       if (flags.handoff) {
         const { ApiClient } = await import('../client/api-client.js');
         const { waitForProcessExit } = await import('../cli/process-exit.js');
