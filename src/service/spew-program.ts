@@ -3,8 +3,8 @@
  * or, from a package tree, its bin/run.js (which finds Node on PATH).
  */
 import { join } from 'node:path';
+import { isSingleBinary } from '../common/package-file.js';
 
 export async function spewProgram(packageRoot: string): Promise<string> {
-  const sea = await import('node:sea');
-  return sea.isSea() ? process.execPath : join(packageRoot, 'bin', 'run.js');
+  return (await isSingleBinary()) ? process.execPath : join(packageRoot, 'bin', 'run.js');
 }
