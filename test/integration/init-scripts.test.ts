@@ -37,7 +37,7 @@ function pidFromFile(): number | undefined {
   }
 }
 
-describe.skipIf(!IS_ROOT)('the LSB init script (as root)', () => {
+describe.skipIf(!IS_ROOT)('the LSB init script (needs root: its PID file is in /run)', () => {
   let h: AgentHarness;
   let script: string;
   const initd = (action: string): Promise<CliResult> => run('/bin/sh', [script, action]);

@@ -73,7 +73,10 @@ async function cleanHost(): Promise<void> {
 
 const missing = IS_ROOT ? TOOLS.filter((tool) => !['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((dir) => existsSync(join(dir, tool)))) : [];
 
-describe.skipIf(!IS_ROOT || missing.length > 0)(`the packages (root${missing.length ? `; missing ${missing.join(', ')}` : ''})`, () => {
+/** Why the tests cannot run here, if they cannot: shown in the skipped suite's name. */
+const cannot = !IS_ROOT ? 'needs root: dpkg -i' : missing.length > 0 ? `needs ${missing.join(', ')}` : '';
+
+describe.skipIf(cannot !== '')(`the packages${cannot ? ` (${cannot})` : ''}`, () => {
   let work: string;
   let deb: string;
   let nextDeb: string;
