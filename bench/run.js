@@ -18,8 +18,9 @@ import { REPO, cleanupEverything, fmt, installCleanupHandlers, nowMs } from './l
 import { runMonitor } from './monitor.js';
 import { runWatchers } from './watchers.js';
 import { runDocker } from './docker.js';
+import { BINARY_FLEET, runBinary } from './binary.js';
 
-const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply', 'watchers', 'monitor', 'cascade', 'docker'];
+const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply', 'watchers', 'monitor', 'cascade', 'docker', 'binary'];
 const FLEET_PARTS = new Set(['up', 'idle', 'status', 'stop']);
 const log = (line = '') => console.log(line);
 
@@ -169,6 +170,16 @@ function table(parts) {
     info('10. 50 containers: agent spawn -> all running', d?.fiftyMs / 1000, 's', 2, '(no target)');
     info('    engine API alone, 50 create + start in parallel', d?.engineFiftyMs / 1000, 's', 2);
   }
+  const b = results.binary;
+  if (parts.has('binary')) {
+    add('11. dist/spew --version, median', b?.versionMedian, 'ms', 0, '< 120 ms', '', (v) => v < 120);
+    info('    dist/spew --version, p90', b?.versionP90, 'ms', 0);
+    add(`11. dist/spew status, ${BINARY_FLEET} listed, median`, b?.statusMedian, 'ms', 0, '< 200 ms', '', (v) => v < 200);
+    info('    dist/spew status, p90', b?.statusP90, 'ms', 0);
+    info('    node bin/run.js --version, median', b?.nodeVersionMedian, 'ms', 0, '(the same CLI on Node)');
+    info('    dist/spew size', b?.sizeMb, 'MiB', 1);
+    info('    npm run build:binary', b?.buildS, 's', 1);
+  }
   const header = ['Figure', 'Result', 'Target', 'Peers', 'vs target'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ').trimEnd();
@@ -208,6 +219,7 @@ async function main() {
   if (parts.has('monitor')) results.monitor = await part('7. monitor connection reset -> restart', () => runMonitor(log));
   if (parts.has('cascade')) results.cascade = await part('8. dependency crash -> 50 dependents restarted, under the throttle', () => runCascade(log));
   if (parts.has('docker')) results.docker = await part('9-10. containers: crash -> running against the engine\'s own policy; 50 started', () => runDocker(log));
+  if (parts.has('binary')) results.binary = await part(`11. the single binary: build, size, --version and status with ${BINARY_FLEET} appliances`, () => runBinary(log, { build: doBuild }));
 
   table(parts);
   log();

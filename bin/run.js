@@ -1,26 +1,15 @@
 #!/usr/bin/env node
-// The commands scripts run in loops are answered before oclif loads: loading oclif imports every
-// command class, which costs more than the work itself. Anything else goes through oclif.
-const argv = process.argv.slice(2);
-if (argv[0] === '--version') {
-  const { fileURLToPath } = await import('node:url');
-  const { versionLine } = await import('../dist/cli/version-line.js');
-  console.log(await versionLine(fileURLToPath(new URL('..', import.meta.url))));
-} else {
-  const { plainStatusRequest, showStatus } = await import('../dist/cli/show-status.js');
-  const request = plainStatusRequest(argv);
-  if (request) {
-    const { SpewError } = await import('../dist/common/errors.js');
-    const { cliErrorLine } = await import('../dist/cli/cli-error-line.js');
-    try {
-      console.log(await showStatus(request));
-    } catch (err) {
-      if (!(err instanceof SpewError)) throw err;
-      console.error(cliErrorLine(err));
-      process.exitCode = 1;
-    }
-  } else {
+// The CLI from the built tree (dist/). The dispatch, with its fast paths for `--version` and
+// plain `status`, is src/cli/entry.ts; the single binary runs the same one.
+const { runCli } = await import('../dist/cli/entry.js');
+await runCli(process.argv.slice(2), {
+  async versionLine() {
+    const { fileURLToPath } = await import('node:url');
+    const { versionLine } = await import('../dist/cli/version-line.js');
+    return versionLine(fileURLToPath(new URL('..', import.meta.url)));
+  },
+  async runOclif() {
     const { execute } = await import('@oclif/core');
     await execute({ dir: import.meta.url });
-  }
-}
+  },
+});

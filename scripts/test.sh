@@ -17,6 +17,10 @@ need dockerd docker.io              # the Docker runner and image tests run agai
 need docker-registry docker-registry   # ... and a real registry on 127.0.0.1
 need busybox busybox-static         # the root filesystem of the test images
 need ip iproute2                    # bridges for the private engines of the engine-restart tests
+need strip binutils                 # build:binary strips the Node runtime it embeds
+need rpmbuild rpm                   # the .rpm is built, queried and installed into a temp root
+need lintian lintian                # the .deb must have no lintian errors
+need systemd-analyze systemd        # the unit passes systemd-analyze verify (no running systemd needed)
 npm ci --no-audit --no-fund
 npm run lint
 npm run typecheck

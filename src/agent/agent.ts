@@ -6,6 +6,7 @@
  * SIGTERM/SIGINT: stop every appliance gracefully and exit 0 (`systemctl stop`).
  * SIGUSR2 or `spew agent --handoff`: exit at once leaving appliances running, for the next
  * agent to adopt (restarting the agent during an upgrade).
+ * SIGHUP: re-read the instance config (config-reload.ts).
  */
 import { chmodSync, chownSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -29,6 +30,7 @@ import { VersionControl } from '../versions/version-control.js';
 import type { ApplianceDefinition } from '../appliance/model.js';
 import { EventLog } from '../store/event-log.js';
 import { apiRoutes, handleAttach, type ApiContext } from './api-routes.js';
+import { ConfigReloader } from './config-reload.js';
 import { InstanceLock } from './instance-lock.js';
 import { resolveIdentity } from '../runners/user-ids.js';
 
@@ -151,6 +153,8 @@ export class Agent {
     process.on('SIGTERM', () => void this.exit('stop', exitWork));
     process.on('SIGINT', () => void this.exit('stop', exitWork));
     process.on('SIGUSR2', () => void this.exit('handoff', exitWork));
+    const reloader = new ConfigReloader(config, this.logger);
+    process.on('SIGHUP', () => void reloader.reload());
     // A bug in one request's path must not take every appliance's supervision down with it.
     process.on('uncaughtException', (err) => this.logger.error(`uncaught: ${err.stack ?? err.message}`));
     process.on('unhandledRejection', (err) => this.logger.error(`unhandled rejection: ${errorMessage(err)}`));

@@ -9,6 +9,7 @@ export class Help extends Command {
   async run(): Promise<void> {
     const { argv } = await this.parse(Help);
     const HelpClass = await loadHelpClass(this.config);
-    await new HelpClass(this.config).showHelp(argv.map(String));
+    // The options `--help` gets from package.json: `all` lists `service install` at the root too.
+    await new HelpClass(this.config, this.config.pjson.oclif.helpOptions).showHelp(argv.map(String));
   }
 }

@@ -19,6 +19,7 @@ import { Remove } from './remove.js';
 import { Restart } from './restart.js';
 import { Rollback } from './rollback.js';
 import { Run } from './run.js';
+import { ServiceInstall } from './service.js';
 import { Start } from './start.js';
 import { Status } from './status.js';
 import { Stop } from './stop.js';
@@ -42,6 +43,7 @@ export const COMMANDS = {
   restart: Restart,
   rollback: Rollback,
   run: Run,
+  'service:install': ServiceInstall,
   start: Start,
   status: Status,
   stop: Stop,

@@ -31,6 +31,14 @@ export function program(name: string, ...args: string[]): string[] {
   return ['/bin/sh', join(PROGRAMS, name), ...args];
 }
 
+/** How the CLI and the agent are run: `node bin/run.js` with the test's environment, unless a test says otherwise. */
+export interface SpewProgram {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** Where it runs; the test's own working directory when not given. */
+  cwd?: string;
+}
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -93,9 +101,11 @@ export class AgentHarness {
 
   /** For the agent only, on top of the test's own (DOCKER_HOST of a private engine). */
   private readonly agentEnv: NodeJS.ProcessEnv;
+  private readonly program: SpewProgram;
 
-  constructor(options: { appliances?: Record<string, string>; extraConfig?: string; stopTimeout?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.agentEnv = { ...CLI_ENV, ...options.env };
+  constructor(options: { appliances?: Record<string, string>; extraConfig?: string; stopTimeout?: string; env?: NodeJS.ProcessEnv; program?: SpewProgram } = {}) {
+    this.program = options.program ?? { argv: [process.execPath, BIN], env: CLI_ENV };
+    this.agentEnv = { ...this.program.env, ...options.env };
     this.dir = mkdtempSync(join(tmpdir(), 'spew-it-'));
     this.socket = join(this.dir, 'spew.sock');
     this.stateDir = join(this.dir, 'state');
@@ -153,9 +163,11 @@ export class AgentHarness {
   }
 
   private spawnAgent(): { child: ChildProcess; exit: Promise<AgentExit>; stderr: () => string } {
-    const child = spawn(process.execPath, [BIN, 'agent', '--config', this.configFile, '--log-target', 'file'], {
+    const [file, ...args] = this.program.argv as [string, ...string[]];
+    const child = spawn(file, [...args, 'agent', '--config', this.configFile, '--log-target', 'file'], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: this.agentEnv,
+      cwd: this.program.cwd,
     });
     this.spawned.add(child);
     let stderr = '';
@@ -213,7 +225,8 @@ export class AgentHarness {
   /** Runs the CLI with exactly these arguments (no `--socket` added), optionally with stdin. */
   cliWithout(args: string[], input?: string): Promise<CliResult> {
     return new Promise((resolve) => {
-      const child = execFile(process.execPath, [BIN, ...args], { env: CLI_ENV, timeout: SLOW }, (err, stdout, stderr) => {
+      const [file, ...first] = this.program.argv as [string, ...string[]];
+      const child = execFile(file, [...first, ...args], { env: this.program.env, cwd: this.program.cwd, timeout: SLOW }, (err, stdout, stderr) => {
         this.spawned.delete(child);
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -225,7 +238,8 @@ export class AgentHarness {
 
   /** Starts a CLI command that keeps running (`logs -f`, `events -f`, `attach`). */
   spawnCli(...args: string[]): CliChild {
-    const child = spawn(process.execPath, [BIN, ...withSocket(args, this.socket)], { stdio: 'pipe', env: CLI_ENV });
+    const [file, ...first] = this.program.argv as [string, ...string[]];
+    const child = spawn(file, [...first, ...withSocket(args, this.socket)], { stdio: 'pipe', env: this.program.env, cwd: this.program.cwd });
     this.spawned.add(child);
     child.once('exit', () => this.spawned.delete(child));
     return new CliChild(child);
