@@ -3,7 +3,7 @@
  * on PATH, no node_modules near, a bare environment.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,11 @@ import { COMMANDS } from '../../src/commands/index.js';
 import { AgentHarness, REPO, type CliResult, type SpewProgram } from '../support/agent-harness.js';
 import { builtBinary } from '../support/binary.js';
 
-/** What the agent and its appliances need from PATH: mkfifo for the output FIFOs, and the test's programs. */
-const TOOLS = ['sh', 'mkfifo', 'sleep', 'cat', 'echo'];
+/**
+ * What the agent and its appliances need from PATH: mkfifo for the output FIFOs, setsid (from
+ * util-linux) for a session per shim, and the test's programs.
+ */
+const TOOLS = ['sh', 'mkfifo', 'setsid', 'sleep', 'cat', 'echo'];
 
 let binary: string;
 let host: string;
@@ -22,7 +25,7 @@ beforeAll(async () => {
   binary = await builtBinary();
   host = mkdtempSync(join(tmpdir(), 'spew-nonode-'));
   mkdirSync(join(host, 'bin'));
-  for (const tool of TOOLS) symlinkSync(`/bin/${tool}`, join(host, 'bin', tool));
+  for (const tool of TOOLS) symlinkSync(existsSync(`/bin/${tool}`) ? `/bin/${tool}` : `/usr/bin/${tool}`, join(host, 'bin', tool));
   mkdirSync(join(host, 'work'));
   program = { argv: [binary], env: { PATH: join(host, 'bin'), HOME: host, NO_COLOR: '1' }, cwd: join(host, 'work') };
 }, 600_000);
