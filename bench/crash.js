@@ -187,11 +187,11 @@ async function measureAgent(child, log, { crashes, trace = false }) {
       if (i < WARMUP) continue;
       latencies.push(toMs(next.ns - killedAt));
       if (trace) {
-        // Trace lines since the kill: the first rmSync (the agent saw the shim's exit line), then
+        // Trace lines since the kill: the first reap (the agent saw the shim's exit line), then
         // the go line that handed the start to a standby.
         const events = readLines(traceFile).map((line) => line.split(' '))
           .filter(([, at]) => BigInt(at) >= killedAt);
-        const rm = events.find(([kind]) => kind === 'rmSync');
+        const rm = events.find(([kind]) => kind === 'reap');
         const go = events.find(([kind]) => kind === 'go');
         if (events.some(([kind]) => kind === 'launch')) launched += 1;
         if (rm && go) {
@@ -242,7 +242,7 @@ async function measureBaseline(child, dir, how) {
  * way the agent hands it one: latency = go line written -> program starts. No agent runs.
  */
 async function measureStandby(child, dir) {
-  const { SHIM_SCRIPT } = await import(join(REPO, 'dist', 'runners', 'shell-shim.js'));
+  const { FIELD_SEPARATOR, SHIM_SCRIPT } = await import(join(REPO, 'dist', 'runners', 'shell-shim.js'));
   const { runSpec } = await import(join(REPO, 'dist', 'runners', 'run-spec.js'));
   const root = makeTemp('standby');
   const slot = join(root, 'slot');
@@ -252,7 +252,7 @@ async function measureStandby(child, dir) {
   mkdirSync(run);
   spawnSync('mkfifo', [join(slot, 'go'), join(slot, 'ready'), join(run, 'out'), join(run, 'err'), join(run, 'life')]);
   const def = { name: 'bench', ref: 'bench', command: child.argv(file), env: { [TAG_VAR]: newTag('baseline-standby') }, stdin: false };
-  writeFileSync(join(run, 'spec'), runSpec(def, run, undefined));
+  const spec = runSpec(def, undefined);
   // Held open read-write, as the agent holds them: no open blocks, no write fails.
   const fds = ['out', 'err', 'life'].map((name) => openSync(join(run, name), constants.O_RDWR | constants.O_NONBLOCK));
   const go = openSync(join(slot, 'go'), constants.O_RDWR | constants.O_NONBLOCK);
@@ -260,12 +260,12 @@ async function measureStandby(child, dir) {
   const latencies = [];
   try {
     for (let i = 0; i < WARMUP + BASELINE_RUNS; i++) {
-      rmSync(join(run, 'claim'), { force: true });
+      rmSync(join(run, 'pid'), { force: true });
       const shim = spawn('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'wait:bench', slot, join(slot, 'ready')], { detached: true, stdio: 'ignore' });
       const exited = new Promise((resolve) => shim.once('exit', resolve));
       await waitReadable(ready);
       const startedAt = process.hrtime.bigint() + child.offsetNs;
-      writeSync(go, `${run}\n`);
+      writeSync(go, `${run}${FIELD_SEPARATOR}${spec}\n`);
       const next = await nextLine(file, i);
       if (i >= WARMUP) latencies.push(toMs(next.ns - startedAt));
       process.kill(-shim.pid, 'SIGKILL');
@@ -313,7 +313,7 @@ export async function runCrash(log) {
   log(row('  a. SIGKILL -> agent has seen the exit line', segments.seen));
   log(row('  b. -> go line to a standby (bookkeeping)', segments.react));
   log(row('  c. go line -> program starts (standby shim)', segments.wake));
-  log(`    (a ends at the first fs.rmSync after the kill: ShellProcess.settle dropping the pid record; ${launched} of ${TRACED_CRASHES} restarts found no standby ready and went through the launcher)`);
+  log(`    (a ends at the first group SIGKILL after the kill: ShellProcess.settle ending what is left of the run; ${launched} of ${TRACED_CRASHES} restarts found no standby ready and went through the launcher)`);
   log(`  (${fmt((nowMs() - started) / 1000)} s)`);
   return {
     child: child.kind,

@@ -7,7 +7,6 @@
  * never gets SIGPIPE while no agent reads: its output waits in the pipe for the next agent),
  * the working directory, the environment, and the argv as "$@".
  */
-import { join } from 'node:path';
 import { argvOf, type ApplianceDefinition } from '../appliance/model.js';
 import type { Identity } from './user-ids.js';
 
@@ -22,9 +21,10 @@ export function shellQuote(word: string): string {
 /** Names `export` takes; any other name goes through env(1), which takes every name. */
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function runSpec(def: ApplianceDefinition, dir: string, identity: Identity | undefined): string {
-  const fifo = (name: string) => shellQuote(join(dir, name));
-  const steps = [`exec 0${def.stdin ? `<>${fifo('in')}` : '</dev/null'} 1<>${fifo('out')} 2<>${fifo('err')} 3<>${fifo('life')}`];
+/** The spec of a start of `def`, for a shim whose `$d` is the run dir. */
+export function runSpec(def: ApplianceDefinition, identity: Identity | undefined): string {
+  // The appliance's stderr waits on fd 4: the shim's own stderr is not the appliance's to log.
+  const steps = [`exec 0${def.stdin ? '<>"$d/in"' : '</dev/null'} 1<>"$d/out" 4<>"$d/err" 3<>"$d/life"`];
   if (def.cwd !== undefined) {
     const message = shellQuote(`cannot change into the working directory ${def.cwd}`);
     steps.push(`cd -- ${shellQuote(def.cwd)} || { echo "error $$ "${message} >&3; exit 1; }`);

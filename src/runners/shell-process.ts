@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import type { ExitReason } from '../appliance/state.js';
 import type { RunHandle } from './runner.js';
 import { groupAlive, signalGroup, sinceBoot } from './process-group.js';
-import { parseExitRecord, parseLifelineLine, type ShimIdentity, type ShimRecord } from './shell-shim.js';
+import { parseExitRecord, parseLifelineLine, parseShimRecord, type ShimIdentity, type ShimRecord } from './shell-shim.js';
 
 /** How often to look whether the rest of a stopping group has gone; only while stopping. */
 const GROUP_POLL_MS = 10;
@@ -171,9 +171,13 @@ export class ShellProcess implements RunHandle {
     if (this.pid > 0) signalGroup(this.pid, 'SIGKILL');
     clearTimeout(this.killTimer);
     this.releaseWriter();
-    this.lifeline.destroy();
-    // This run is accounted for; the next agent must not find its record and report it again.
-    rmSync(join(this.runDir, 'pid'), { force: true });
+    // Off the restart path: the lifeline has nothing more to say, and the record that stands
+    // there by then may be the next run's (a start that follows at once removes this one).
+    setImmediate(() => {
+      this.lifeline.destroy();
+      // This run is accounted for; the next agent must not find its record and report it again.
+      removeRecordOf(join(this.runDir, 'pid'), this.pid);
+    });
     return reason;
   }
 
@@ -185,4 +189,16 @@ export class ShellProcess implements RunHandle {
       return undefined;
     }
   }
+}
+
+/** Removes the `pid` record at `path` if it is shim `pid`'s, never another's. */
+function removeRecordOf(path: string, pid: number): void {
+  if (pid === 0) return;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return;
+  }
+  if (parseShimRecord(text)?.pid === pid) rmSync(path, { force: true });
 }

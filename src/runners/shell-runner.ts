@@ -120,30 +120,36 @@ export class ShellRunner implements Runner {
     const { dir } = runDir;
     let spec: string;
     try {
-      spec = runSpec(def, dir, resolveIdentity(def.user, def.group));
+      spec = runSpec(def, resolveIdentity(def.user, def.group));
     } catch (error) {
       return new FailedSpawn((error as Error).message);
     }
-    // The claim of this start; the last run's went when it was accounted for, unless that run
-    // was never ours to account for. An `exit` record names the shim it is from: it may stay.
+    // The name of this start's claim must be free; an `exit` record names the shim it is
+    // from, so the last one may stay.
     unlinkIfThere(join(dir, 'pid'));
     const lifePath = join(dir, 'life');
     const lifeRead = openSync(lifePath, constants.O_RDONLY | constants.O_NONBLOCK);
     const lifeWrite = openSync(lifePath, constants.O_WRONLY | constants.O_NONBLOCK);
-    const lifeline = new Socket({ fd: lifeRead, readable: true, writable: false });
+    const title = `spew-shim:${def.name}`;
     const standby = this.pool.take(dir, spec);
+    if (!standby) this.launcher.run(title, dir, spec);
+    // The start is on its way; what follows is bookkeeping it does not wait for.
+    const lifeline = new Socket({ fd: lifeRead, readable: true, writable: false });
     const handle = new ShellProcess(lifeline, dir, {
       heldWriter: lifeWrite,
       ...(standby && { onShim: () => this.pool.served(standby.slot) }),
     });
     this.watch(handle);
-    const title = `spew-shim:${def.name}`;
-    if (standby) {
-      this.starts.add({ handle, runDir: dir, title, spec, standby: standby.shim, onStandbyLost: () => this.pool.lost(standby.slot) });
-    } else {
-      this.launcher.run(title, dir, spec);
-      this.starts.add({ handle, runDir: dir, title, spec });
-    }
+    this.starts.add({
+      handle, runDir: dir, title, spec,
+      ...(standby && {
+        standby: standby.shim,
+        onStandbyLost: () => {
+          this.pool.lost(standby.slot);
+          this.launcher.run(title, dir, spec);
+        },
+      }),
+    });
     return handle;
   }
 

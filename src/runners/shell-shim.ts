@@ -62,11 +62,14 @@ export const SHIM_SCRIPT = [
   // When this run starts, in seconds since boot: a standby may have waited long before it.
   'read -r u _ </proc/uptime',
   'set -C',
-  'echo "$r $u" 2>/dev/null >"$d/pid" || exit 0',
+  'echo "$r $u" >"$d/pid" || exit 0',
   'set +C',
   'eval "$spec"',
   'echo "pid $r $u" >&3',
-  '"$@" 3>&-',
+  // In a subshell that becomes the appliance (one fork, as for a plain command), so that its
+  // redirections are the appliance's alone: dash tells of a child killed by SIGKILL on the
+  // stderr it has while it waits, and the appliance's log is no place for that.
+  '(exec "$@" 2>&4 3>&- 4>&-)',
   's=$?',
   // The agent hears first; the file is for an agent that was not there to hear.
   'echo "exit $$ $s" >&3',

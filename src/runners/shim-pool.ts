@@ -91,7 +91,9 @@ export class ShimPool {
       const entry = this.slots[slot] as Slot;
       const fd = this.goFds[slot];
       if (entry.state !== 'ready' || fd === undefined) continue;
-      if (!stillRunning(entry.shim)) {
+      // A signal 0 is cheap enough for the restart path; /proc would tell a zombie too, but a
+      // start handed to a standby that died unseen is caught by the start watch all the same.
+      if (!signalGroup(entry.shim.pid, 0)) {
         // Killed while it waited: start over in this slot, with a FIFO nobody else holds.
         this.reopen(slot);
         continue;

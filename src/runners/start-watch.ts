@@ -1,9 +1,9 @@
 /**
  * Watches the starts that no shim has taken yet, so that none waits forever. A start is lost
- * when what was to take it is gone: the shim that claimed it (wrote its `pid` record) died
- * before its `pid` line, or the standby it was handed to died before it claimed it. A start
- * still in the launcher's queue is not lost while the launcher lives; if the launcher dies,
- * its owner asks again (the claim keeps a start that was asked for twice from running twice).
+ * when the shim that claimed it (wrote its `pid` record) died before its `pid` line. One handed
+ * to a standby that died before it claimed it goes to the launcher instead. A start still in
+ * the launcher's queue is not lost while the launcher lives; if the launcher dies, its owner
+ * asks again. The claim keeps a start that was asked for twice from running twice.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ export interface PendingStart {
   spec: string;
   /** The standby it was handed to, if any. */
   standby?: ShimIdentity;
-  /** The standby died without taking it. */
+  /** The standby died without taking it: its start is to go through the launcher. */
   onStandbyLost?: () => void;
 }
 
@@ -60,8 +60,8 @@ export class StartWatch {
       if (claimer) {
         if (!stillRunning(claimer)) start.handle.fail('the shim died before the appliance started');
       } else if (start.standby && !stillRunning(start.standby)) {
+        delete start.standby;
         start.onStandbyLost?.();
-        start.handle.fail('the standby shim died before it took the start');
       }
     }
     if (this.pending.size === 0) {

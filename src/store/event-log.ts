@@ -1,8 +1,9 @@
 /**
  * The persisted record of every transition: STATE_DIR/events.log, one JSON object a line,
- * appended through one descriptor opened with O_APPEND. A kill -9 can at worst cut the last
- * line short; the reader skips a line that does not parse. The file is rotated once it passes
- * a size bound, keeping one previous file.
+ * appended through one descriptor opened with O_APPEND. The lines of one turn of the event loop
+ * go out in one write at its end, off the restart path: a kill -9 can at worst lose that turn's
+ * lines, or cut the last one short; the reader skips a line that does not parse. The file is
+ * rotated once it passes a size bound, keeping one previous file.
  */
 import { closeSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ export class EventLog {
   private size: number;
   private readonly recent: EventRecord[] = [];
   private readonly listeners = new Set<EventListener>();
+  private pending = '';
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'events.log');
@@ -49,10 +51,8 @@ export class EventLog {
   }
 
   append(record: EventRecord): void {
-    const line = `${JSON.stringify(record)}\n`;
-    if (this.size + line.length > MAX_BYTES) this.rotate();
-    // A small write to the page cache: cheaper than a stream and never reordered.
-    this.size += writeSync(this.fd, line);
+    if (this.pending === '') setImmediate(() => this.flush());
+    this.pending += `${JSON.stringify(record)}\n`;
     this.recent.push(record);
     if (this.recent.length > RECENT * 2) this.recent.splice(0, this.recent.length - RECENT);
     for (const listener of this.listeners) listener(record);
@@ -68,7 +68,16 @@ export class EventLog {
   }
 
   close(): void {
+    this.flush();
     closeSync(this.fd);
+  }
+
+  /** A small write to the page cache: cheaper than a stream and never reordered. */
+  private flush(): void {
+    if (this.pending === '') return;
+    if (this.size + this.pending.length > MAX_BYTES) this.rotate();
+    this.size += writeSync(this.fd, this.pending);
+    this.pending = '';
   }
 
   private rotate(): void {

@@ -37,7 +37,7 @@ function runThroughShim(appliance: ApplianceDefinition): { life: string; out: st
   dirs.push(dir);
   spawnSync('mkfifo', ['out', 'err', 'life'].map((name) => join(dir, name)));
   const fds = Object.fromEntries(['out', 'err', 'life'].map((name) => [name, openSync(join(dir, name), constants.O_RDWR | constants.O_NONBLOCK)]));
-  const result = spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir, '', runSpec(appliance, dir, undefined)], { stdio: 'ignore', timeout: 10_000 });
+  const result = spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir, '', runSpec(appliance, undefined)], { stdio: 'ignore', timeout: 10_000 });
   expect(result.error).toBeUndefined();
   const answer = { life: drain(fds.life as number), out: drain(fds.out as number), err: drain(fds.err as number) };
   for (const fd of Object.values(fds)) closeSync(fd);
@@ -65,6 +65,13 @@ describe('run spec', () => {
     expect(life).toMatch(/^pid (\d+) \d+ [\d.]+\nexit \1 3\n$/);
   });
 
+  it('gives the appliance the err FIFO and keeps the shim\'s own words out of it', () => {
+    // dash tells of a child that died by SIGKILL ("Killed") on its own stderr.
+    const { life, err } = runThroughShim(def({ command: ['/bin/sh', '-c', 'echo bye >&2; kill -9 $$'] }));
+    expect(err).toBe('bye\n');
+    expect(life).toMatch(/\nexit \d+ 137\n$/);
+  });
+
   it('runs a string command under /bin/sh -c', () => {
     expect(runThroughShim(def({ command: 'echo "$((1 + 2))"' })).out).toBe('3\n');
   });
@@ -81,13 +88,13 @@ describe('run spec', () => {
   });
 
   it('drops to the user and group through setpriv, dropping supplementary groups', () => {
-    const text = runSpec(def({ command: ['id'] }), '/run/x', { uid: 1000, gid: 1001 });
+    const text = runSpec(def({ command: ['id'] }), { uid: 1000, gid: 1001 });
     expect(text).toMatch(/; set -- 'setpriv' '--reuid=1000' '--regid=1001' '--clear-groups' '--' 'id'$/);
   });
 
   it('gives the appliance its stdin FIFO only when it asked for one', () => {
-    expect(runSpec(def({ stdin: true }), '/d', undefined)).toMatch(/^exec 0<>'\/d\/in' /);
-    expect(runSpec(def({}), '/d', undefined)).toMatch(/^exec 0<\/dev\/null /);
+    expect(runSpec(def({ stdin: true }), undefined)).toMatch(/^exec 0<>"\$d\/in" /);
+    expect(runSpec(def({}), undefined)).toMatch(/^exec 0<\/dev\/null /);
   });
 });
 
@@ -97,7 +104,7 @@ describe('the shim claim', () => {
     dirs.push(dir);
     spawnSync('mkfifo', ['out', 'err', 'life'].map((name) => join(dir, name)));
     const fds = ['out', 'err', 'life'].map((name) => openSync(join(dir, name), constants.O_RDWR | constants.O_NONBLOCK));
-    const spec = runSpec(def({ command: ['echo', 'ran'] }), dir, undefined);
+    const spec = runSpec(def({ command: ['echo', 'ran'] }), undefined);
     for (let i = 0; i < 3; i++) spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir, '', spec], { stdio: 'ignore' });
     expect(drain(fds[0] as number)).toBe('ran\n');
     for (const fd of fds) closeSync(fd);

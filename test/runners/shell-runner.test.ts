@@ -89,7 +89,7 @@ describe('ShellRunner', () => {
     expect(await handle.exited).toEqual({ kind: 'exit', code: 7 });
     await waitFor('its line', () => lines.some((line) => line.endsWith(' out out cold\n') || line.endsWith(' out out cold')));
     // Accounted for: nothing of it is left for the next agent to report.
-    expect(existsSync(join(dir, 'run', app.ref, 'pid'))).toBe(false);
+    await waitFor('its record to go', () => !existsSync(join(dir, 'run', app.ref, 'pid')));
   });
 
   it('hands a restart to a standby, which then serves it as the run and is replaced', async () => {

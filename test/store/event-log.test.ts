@@ -48,6 +48,18 @@ describe('EventLog', () => {
     third.close();
   });
 
+  it('writes the records of one turn of the event loop together, at its end', async () => {
+    const dir = tempDir();
+    const log = new EventLog(dir);
+    log.append(record('a'));
+    log.append(record('b'));
+    expect(readFileSync(join(dir, 'events.log'), 'utf8')).toBe('');
+    expect(log.tail(2).map((r) => r.name)).toEqual(['a', 'b']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(readFileSync(join(dir, 'events.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).name)).toEqual(['a', 'b']);
+    log.close();
+  });
+
   it('answers the last n records', () => {
     const log = new EventLog(tempDir());
     for (const name of ['a', 'b', 'c']) log.append(record(name));
