@@ -1,13 +1,14 @@
 /**
- * The one process the agent forks for shell appliances: a /bin/sh loop that starts shims on
- * request (LAUNCHER_SCRIPT in shell-shim.ts). Forking the agent costs milliseconds per child
- * (its page tables are copied), forking a shell a fraction of that, and the agent never waits
- * for the fork: a thousand starts are a thousand lines written to a pipe.
+ * The only processes the agent forks for shell appliances: /bin/sh loops that start shims on
+ * request (LAUNCHER_SCRIPT in shell-shim.ts), one per core. Forking the agent costs
+ * milliseconds per child (its page tables are copied), forking a shell a fraction of that, and
+ * the agent never waits for the fork: a thousand starts are a thousand lines written to pipes.
  *
- * The launcher is in a session of its own, so a Ctrl-C at the agent's terminal does not reach
+ * A launcher is in a session of its own, so a Ctrl-C at the agent's terminal does not reach
  * it; it leaves when the agent closes its end of the pipe, on purpose or by dying. If it dies
  * first, the next request starts another, and its owner makes again what was lost.
  */
+import { availableParallelism } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { FIELD_SEPARATOR, LAUNCHER_SCRIPT, SHIM_SCRIPT } from './shell-shim.js';
 
@@ -23,8 +24,15 @@ const OPTIONS = {
 
 type LauncherProcess = ResultPromise<typeof OPTIONS>;
 
+/**
+ * Requests are dealt round the launchers, one per core: a launcher waits for each `setsid` it
+ * starts (a fork and an exec), so one alone would start shims one at a time.
+ */
+const LAUNCHERS = Math.max(1, Math.min(4, availableParallelism()));
+
 export class ShimLauncher {
-  private process: LauncherProcess | undefined;
+  private readonly processes: (LauncherProcess | undefined)[] = Array.from({ length: LAUNCHERS }, () => undefined);
+  private next = 0;
 
   constructor(
     private readonly events: {
@@ -46,17 +54,22 @@ export class ShimLauncher {
   }
 
   private request(fields: string[]): void {
-    this.running().stdin.write(`${fields.join(FIELD_SEPARATOR)}\n`);
+    const index = this.next;
+    this.next = (this.next + 1) % this.processes.length;
+    this.running(index).stdin.write(`${fields.join(FIELD_SEPARATOR)}\n`);
   }
 
-  /** Lets the launcher go; shims it started run on. */
+  /** Lets the launchers go; shims they started run on. */
   close(): void {
-    this.process?.stdin.end();
-    this.process = undefined;
+    for (const [index, child] of this.processes.entries()) {
+      child?.stdin.end();
+      this.processes[index] = undefined;
+    }
   }
 
-  private running(): LauncherProcess {
-    if (this.process) return this.process;
+  private running(index: number): LauncherProcess {
+    const running = this.processes[index];
+    if (running) return running;
     const child = execa('/bin/sh', ['-c', LAUNCHER_SCRIPT, 'spew-launcher', SHIM_SCRIPT], OPTIONS);
     child.stdin.on('error', () => undefined);
     let pending = '';
@@ -70,13 +83,13 @@ export class ShimLauncher {
       }
     });
     void child.then(() => {
-      if (this.process !== child) return;
-      this.process = undefined;
+      if (this.processes[index] !== child) return;
+      this.processes[index] = undefined;
       this.events.onGone();
     });
     // The agent may exit while the launcher runs: it must not hold the agent's event loop.
     child.unref();
-    this.process = child;
+    this.processes[index] = child;
     return child;
   }
 }

@@ -32,6 +32,11 @@ interface StateFile {
 
 export class StateStore {
   private readonly path: string;
+  /**
+   * Each definition's JSON, made once: definitions are replaced, never changed in place, and
+   * they are most of the file, which a busy agent writes several times a second.
+   */
+  private readonly definitionJson = new WeakMap<ApplianceDefinition, string>();
   private writing: Promise<void> | undefined;
   private dirty = false;
 
@@ -57,6 +62,19 @@ export class StateStore {
     return parsed.appliances;
   }
 
+  /** The state file's text: JSON.stringify of a StateFile, with the definitions' JSON reused. */
+  private serialise(appliances: PersistedAppliance[]): string {
+    const entries = appliances.map(({ definition, ...rest }) => {
+      let json = this.definitionJson.get(definition);
+      if (json === undefined) {
+        json = JSON.stringify(definition);
+        this.definitionJson.set(definition, json);
+      }
+      return `{"definition":${json},${JSON.stringify(rest).slice(1)}`;
+    });
+    return `{"format":1,"appliances":[${entries.join(',')}]}`;
+  }
+
   /** Asks for a write of the current snapshot; returns when a write that includes it is done. */
   save(): Promise<void> {
     this.dirty = true;
@@ -74,9 +92,8 @@ export class StateStore {
   private async drain(): Promise<void> {
     while (this.dirty) {
       this.dirty = false;
-      const file: StateFile = { format: 1, appliances: this.snapshot() };
       try {
-        await writeFileAtomic(this.path, JSON.stringify(file));
+        await writeFileAtomic(this.path, this.serialise(this.snapshot()));
       } catch (err) {
         this.onError(err);
       }

@@ -1,5 +1,5 @@
 import { shorthandPolicy } from '../../src/supervision/restart-policy.js';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,16 @@ describe('StateStore', () => {
     current.push(appliance('late'));
     await Promise.all([first, store.save()]);
     expect((await store.load())?.map((a) => a.definition.name)).toEqual(['a', 'late']);
+  });
+
+  it('writes what JSON.stringify would, a definition that was replaced included', async () => {
+    const dir = tempDir();
+    const current = [appliance('a'), appliance('b')];
+    const store = new StateStore(dir, () => current, () => undefined);
+    await store.save();
+    current[1] = { ...appliance('b'), definition: { ...appliance('b').definition, command: 'changed' }, starts: 7 };
+    await store.save();
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(JSON.stringify({ format: 1, appliances: current }));
   });
 
   it('refuses a state file of an unknown format rather than guessing', async () => {
