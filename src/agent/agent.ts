@@ -31,6 +31,7 @@ import type { ApplianceDefinition } from '../appliance/model.js';
 import { EventLog } from '../store/event-log.js';
 import { apiRoutes, handleAttach, type ApiContext } from './api-routes.js';
 import { ConfigReloader } from './config-reload.js';
+import { compactHeap } from '../common/heap-footprint.js';
 import { InstanceLock } from './instance-lock.js';
 import { resolveIdentity } from '../runners/user-ids.js';
 
@@ -41,6 +42,9 @@ export interface AgentOptions {
 }
 
 type Exit = 'stop' | 'handoff';
+
+/** The longest the agent waits for its appliances to settle after boot before compacting its heap. */
+const BOOT_SETTLE_MS = 30_000;
 
 export class Agent {
   private readonly logger: Logger;
@@ -112,6 +116,7 @@ export class Agent {
     }
     const startedAt = new Date();
     void this.reportOrphans(manager, runner);
+    void manager.settled(BOOT_SETTLE_MS).then(compactHeap);
     const exitWork = async (how: Exit): Promise<void> => {
       server.close();
       autoUpgrader.stop();

@@ -158,6 +158,20 @@ export class Manager implements UpgradeHost {
     this.changed();
   }
 
+  /**
+   * Resolves once every appliance has settled (running, alive, or ended) or `deadlineMs` has
+   * passed, whichever comes first.
+   */
+  async settled(deadlineMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(this.all().map((a) => a.until())), deadline]);
+    clearTimeout(timer);
+  }
+
   /** Every appliance, in no order. */
   all(): Appliance[] {
     return [...this.byRef.values()];

@@ -12,6 +12,11 @@ export interface CliEntry {
 }
 
 export async function runCli(argv: readonly string[], entry: CliEntry): Promise<void> {
+  if (argv[0] === 'agent') {
+    // Before loading anything: the agent's young generation is not to grow (heap-footprint.ts).
+    const { keepYoungGenerationSmall } = await import('../common/heap-footprint.js');
+    keepYoungGenerationSmall();
+  }
   if (argv[0] === '--version') {
     console.log(await entry.versionLine());
     return;
