@@ -1,6 +1,7 @@
 // Figures 2-5 on a fleet of 1000 `sleep` appliances: bring-up, idle cost, `spew status`, stop.
 // Also `spew apply` of 1000 new appliances on a running, empty agent.
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CLI, agentUpTime, alive, apiClient, clockTicksPerSecond, fleetFile, fmt, killTagged, makeTemp, median,
@@ -35,6 +36,15 @@ export async function pollUntilRunning(agent, client, n, timeoutMs = 120_000) {
   }
 }
 
+/** What creating one FIFO costs here, from 300 of them (left in `dir`: deleting now would slow the boot). */
+function inodeCreationUs(dir) {
+  const probe = join(dir, 'fifo-probe');
+  mkdirSync(probe);
+  const start = nowMs();
+  spawnSync('mkfifo', Array.from({ length: 300 }, (_, i) => join(probe, `p${i}`)));
+  return ((nowMs() - start) * 1000) / 300;
+}
+
 /** The latest started_at the API reports, as ms since the epoch. */
 function lastStartedAt(list) {
   return Math.max(...list.map((a) => Date.parse(a.started_at ?? '')).filter(Number.isFinite));
@@ -46,6 +56,7 @@ function lastStartedAt(list) {
  */
 export async function bootFleet(log, n = FLEET, { appliances = fleetFile(n), label = 'fleet' } = {}) {
   const dir = makeTemp(label);
+  log(`  filesystem: ${fmt(inodeCreationUs(dir), 0)} us to create a FIFO (a first boot creates 3 per appliance; an ext4 without a journal, as here, takes ten to fifty times longer for a minute or two after many files were deleted)`);
   const instance = writeInstance(dir, { appliances });
   const agent = startAgent(instance, { label });
   const client = await apiClient(instance.socket);
