@@ -105,6 +105,16 @@ describe('ShellRunner', () => {
     expect(liveGroupMembers(handle.pid)).toEqual([]);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('runs as the user and group asked for, with no supplementary groups (needs root)', async () => {
+    const dir = stateDir();
+    const app = { ...def('nobody', ['/bin/sh', '-c', 'echo "ids $(id -u) $(id -g) $(id -G)"']), user: '65534', group: '65534' };
+    const { runner, lines } = await prepared(dir, app);
+    const handle = await started(runner, app);
+    expect(await handle.exited).toEqual({ kind: 'exit', code: 0 });
+    await waitFor('its line', () => lines.some((line) => line.includes(' out ids ')));
+    expect(lines.find((line) => line.includes(' out ids '))).toMatch(/ out ids 65534 65534 65534$/);
+  });
+
   it('stops a run gracefully with its stop signal, the whole group included', async () => {
     const dir = stateDir();
     const app = def('tree', ['/bin/sh', '-c', 'sleep 1000 & trap "exit 0" TERM; wait']);

@@ -76,11 +76,15 @@ async function until(what: string, probe: () => boolean | Promise<boolean>, dead
 /** Starts dockerd when nothing answers on the socket; waits until the engine answers. */
 export async function ensureDockerEngine(deadlineMs = 60_000): Promise<DockerEngine> {
   const socket = DOCKER_SOCKET;
+  let startedByUs = false;
   if (!(await pingEngine(socket))) {
-    if (ourDockerd() === undefined) startDockerd();
+    // One another test run started and is still bringing up is not ours to stop later.
+    if (ourDockerd() === undefined) {
+      startDockerd();
+      startedByUs = true;
+    }
     await until(`dockerd to answer on ${socket} (log: ${LOG_FILE})`, () => pingEngine(socket), deadlineMs);
   }
-  const startedByUs = ourDockerd() !== undefined;
   return { socket, startedByUs, stop: () => stopDockerd() };
 }
 
