@@ -214,7 +214,7 @@ export class ShellRunner implements Runner {
   /** The launcher could not start a shim for `dir`: a run dir, or a pool slot. */
   private launchFailed(dir: string): void {
     const start = this.starts.launched().find((s) => s.runDir === dir);
-    start?.handle.fail('the launcher could not start a shim (is setsid, from util-linux, installed?)');
+    start?.handle.fail('the launcher could not start a shim for it (setsid, from util-linux, must be installed, and its command and environment within the system\'s limits)');
   }
 
   /** The launcher died with requests in hand: they are made again (each start runs once). */

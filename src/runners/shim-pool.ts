@@ -28,6 +28,9 @@ const CLOSE_WAIT_MS = 2000;
 /** How long a used slot stays empty: about the time its run takes to start. */
 const REFILL_DELAY_MS = 20;
 
+/** The longest go line: what a FIFO holds (64 KiB), less a margin. */
+const GO_LINE_MAX = 60 * 1024;
+
 /** Lines that send away standbys of an earlier agent stuck in a slot (more than one is rare). */
 const LEAVE_LINES = '-\n'.repeat(8);
 
@@ -87,6 +90,10 @@ export class ShimPool {
    * ready (the caller starts a shim through the launcher instead).
    */
   take(runDir: string, spec: string): Standby | undefined {
+    const line = `${runDir}${FIELD_SEPARATOR}${spec}\n`;
+    // A line the empty FIFO cannot hold at once (an environment of many kilobytes) goes by
+    // the launcher, which passes it as an argument.
+    if (Buffer.byteLength(line) > GO_LINE_MAX) return undefined;
     for (let slot = 0; slot < this.slots.length; slot++) {
       const entry = this.slots[slot] as Slot;
       const fd = this.goFds[slot];
@@ -98,7 +105,7 @@ export class ShimPool {
         this.reopen(slot);
         continue;
       }
-      writeSync(fd, `${runDir}${FIELD_SEPARATOR}${spec}\n`);
+      writeSync(fd, line);
       this.slots[slot] = { state: 'taken', shim: entry.shim };
       return { slot, shim: entry.shim };
     }

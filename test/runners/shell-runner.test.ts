@@ -115,6 +115,16 @@ describe('ShellRunner', () => {
     expect(lines.find((line) => line.includes(' out ids '))).toMatch(/ out ids 65534 65534 65534$/);
   });
 
+  it('starts a run whose environment is too large for a standby\'s go line through the launcher', async () => {
+    const dir = stateDir();
+    const app = { ...def('big', ['/bin/sh', '-c', 'echo "length ${#BIG}"']), env: { BIG: 'x'.repeat(70_000) } };
+    const { runner, lines } = await prepared(dir, app, { standbys: 1 });
+    await waitFor('a standby in slot 0', () => standbys(dir).get(0));
+    const handle = await started(runner, app);
+    expect(await handle.exited).toEqual({ kind: 'exit', code: 0 });
+    await waitFor('its line', () => lines.some((line) => line.endsWith(' out length 70000')));
+  });
+
   it('stops a run gracefully with its stop signal, the whole group included', async () => {
     const dir = stateDir();
     const app = def('tree', ['/bin/sh', '-c', 'sleep 1000 & trap "exit 0" TERM; wait']);
