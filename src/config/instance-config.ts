@@ -46,7 +46,8 @@ export interface SupervisionSettings {
   depends_timeout_ms: number;
 }
 
-const ROOT_CONFIG_FILE = '/etc/spew/spew.toml';
+/** The host's own instance config, the one the packages install and the service runs. */
+export const ROOT_CONFIG_FILE = '/etc/spew/spew.toml';
 const DEFAULT_SOCKET_MODE = 0o660;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const DEFAULT_HISTORY_LIMIT = 50;

@@ -1,9 +1,16 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { locateSocket } from '../../src/client/locate-socket.js';
 
-// The instance config is another module's job; here only who wins matters.
+// The instance config is another module's job; here only who wins matters. The host's config
+// file is one of the test's own, made (or not) per test.
+const host = vi.hoisted(() => ({ dir: '' }));
+host.dir = mkdtempSync(join(tmpdir(), 'spew-locate-'));
 const loadInstanceConfig = vi.hoisted(() => vi.fn());
-vi.mock('../../src/config/instance-config.js', () => ({ loadInstanceConfig }));
+vi.mock('../../src/config/instance-config.js', () => ({ loadInstanceConfig, ROOT_CONFIG_FILE: join(host.dir, 'spew.toml') }));
+afterAll(() => rmSync(host.dir, { recursive: true, force: true }));
 
 beforeEach(() => {
   loadInstanceConfig.mockReset();
@@ -33,6 +40,18 @@ describe('locateSocket', () => {
   it('falls back to the default instance config for this user', async () => {
     expect(await locateSocket({}, { HOME: '/home/u' }, 0)).toBe('/default/spew.sock');
     expect(loadInstanceConfig).toHaveBeenCalledWith({ env: { HOME: '/home/u' }, uid: 0 });
+  });
+
+  it('talks to the host\'s agent when a plain user runs none of their own', async () => {
+    const own = join(host.dir, 'own.sock');
+    loadInstanceConfig.mockImplementation(async (opts: { file?: string }) => ({ socket: opts.file ? '/run/spew/spew.sock' : own }));
+    rmSync(join(host.dir, 'spew.toml'), { force: true });
+    expect(await locateSocket({}, {}, 1000)).toBe(own);
+    writeFileSync(join(host.dir, 'spew.toml'), '');
+    expect(await locateSocket({}, {}, 1000)).toBe('/run/spew/spew.sock');
+    writeFileSync(own, '');
+    expect(await locateSocket({}, {}, 1000)).toBe(own);
+    for (const file of [own, join(host.dir, 'spew.toml')]) rmSync(file);
   });
 
   it('ignores an empty SPEW_SOCKET', async () => {
