@@ -131,10 +131,10 @@ describe.skipIf(cannot !== '')(`the packages${cannot ? ` (${cannot})` : ''}`, ()
       expect(socket.mode & 0o777).toBe(0o660);
 
       expect((await run('spew', ['run', 'sleeper', '--', 'sleep', '600'])).code).toBe(0);
-      // As nobody: refused, unless in the spew group. (A plain user's default is a socket of
-      // their own, so the system agent's is named.)
+      // As nobody, with no agent of its own (so spew goes to the host's): refused, unless in
+      // the spew group.
       const asNobody = (groups: string[]): Promise<CliResult> =>
-        run('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', ...groups, '/usr/bin/spew', 'status', '--socket', '/run/spew/spew.sock']);
+        run('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', ...groups, 'env', '-u', 'XDG_RUNTIME_DIR', '-u', 'SPEW_SOCKET', 'HOME=/nonexistent', '/usr/bin/spew', 'status']);
       const outsider = await asNobody(['--clear-groups']);
       expect(outsider.code).toBe(1);
       expect(outsider.stderr).toContain("no permission to use the spew agent's socket /run/spew/spew.sock");
