@@ -54,17 +54,10 @@ export function stillRunning(process: ProcessIdentity): boolean {
   return fields !== undefined && fields[0] !== 'Z' && fields[19] === process.startTime;
 }
 
-/** Clock ticks per second of /proc times; USER_HZ is 100 on every Linux architecture we ship. */
-const TICKS_PER_SECOND = 100;
 let bootTimeMs: number | undefined;
 
 /** The moment that lies `seconds` after the machine booted (as /proc/uptime counts them). */
 export function sinceBoot(seconds: number): Date {
   bootTimeMs ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))?.[1] ?? 0) * 1000;
   return new Date(bootTimeMs + seconds * 1000);
-}
-
-/** When a process started, from its /proc start time (ticks since boot). */
-export function processStartDate(startTime: string): Date {
-  return sinceBoot(Number(startTime) / TICKS_PER_SECOND);
 }

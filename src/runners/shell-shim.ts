@@ -130,12 +130,6 @@ export function parseLifelineLine(line: string): LifelineMessage | undefined {
   return undefined;
 }
 
-/** "PID STARTTIME", as a standby leaves it in its slot. */
-export function parseIdentity(text: string): ShimIdentity | undefined {
-  const match = /^(\d+) (\d+)$/.exec(text.trim());
-  return match ? { pid: Number(match[1]), startTime: match[2] as string } : undefined;
-}
-
 /** "PID STARTTIME UPTIME", as a shim leaves it in the run dir's `pid` and says it on its lifeline. */
 export function parseShimRecord(text: string): ShimRecord | undefined {
   const match = /^(\d+) (\d+) (\d+(?:\.\d+)?)$/.exec(text.trim());

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { groupAlive, processStartDate, processStartTime, signalGroup } from '../../src/runners/process-group.js';
+import { groupAlive, processStartTime, signalGroup, sinceBoot, stillRunning } from '../../src/runners/process-group.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('process groups', () => {
@@ -16,8 +16,12 @@ describe('process groups', () => {
     const mine = processStartTime(process.pid);
     expect(mine).toMatch(/^\d+$/);
     expect(processStartTime(2 ** 22 + 1)).toBeUndefined();
-    const started = processStartDate(mine as string).getTime();
+    expect(stillRunning({ pid: process.pid, startTime: mine as string })).toBe(true);
+    expect(stillRunning({ pid: process.pid, startTime: `${mine as string}1` })).toBe(false);
+    // Start times count clock ticks (100 a second) from boot.
+    const started = sinceBoot(Number(mine) / 100).getTime();
     expect(started).toBeLessThanOrEqual(Date.now());
     expect(started).toBeGreaterThan(Date.now() - process.uptime() * 1000 - 60_000);
   });
+
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeWaitStatus, parseExitRecord, parseIdentity, parseLifelineLine, parseShimRecord,
+  decodeWaitStatus, parseExitRecord, parseLifelineLine, parseShimRecord,
 } from '../../src/runners/shell-shim.js';
 
 describe('shell shim records', () => {
@@ -33,8 +33,6 @@ describe('shell shim records', () => {
   it('parses the records the shim writes, refusing torn ones', () => {
     expect(parseShimRecord('123 456789 42.17\n')).toEqual({ pid: 123, startTime: '456789', runSince: 42.17 });
     expect(parseShimRecord('123 456789')).toBeUndefined();
-    expect(parseIdentity('123 456789\n')).toEqual({ pid: 123, startTime: '456789' });
-    expect(parseIdentity('123')).toBeUndefined();
   });
 
   it('takes an exit record only from the shim that wrote it: a late one may be from the run before', () => {
