@@ -28,7 +28,7 @@ export class EventLog {
   private size: number;
   private readonly recent: EventRecord[] = [];
   private readonly listeners = new Set<EventListener>();
-  private pending = '';
+  private pending: EventRecord[] = [];
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'events.log');
@@ -51,8 +51,8 @@ export class EventLog {
   }
 
   append(record: EventRecord): void {
-    if (this.pending === '') setImmediate(() => this.flush());
-    this.pending += `${JSON.stringify(record)}\n`;
+    if (this.pending.length === 0) setImmediate(() => this.flush());
+    this.pending.push(record);
     this.recent.push(record);
     if (this.recent.length > RECENT * 2) this.recent.splice(0, this.recent.length - RECENT);
     for (const listener of this.listeners) listener(record);
@@ -74,10 +74,11 @@ export class EventLog {
 
   /** A small write to the page cache: cheaper than a stream and never reordered. */
   private flush(): void {
-    if (this.pending === '') return;
-    if (this.size + this.pending.length > MAX_BYTES) this.rotate();
-    this.size += writeSync(this.fd, this.pending);
-    this.pending = '';
+    if (this.pending.length === 0) return;
+    const lines = this.pending.map((record) => `${JSON.stringify(record)}\n`).join('');
+    this.pending = [];
+    if (this.size + lines.length > MAX_BYTES) this.rotate();
+    this.size += writeSync(this.fd, lines);
   }
 
   private rotate(): void {
