@@ -112,9 +112,14 @@ export class Appliance {
     return this.definition.name;
   }
 
-  /** Takes a new definition (version `version` of its history); effective from the next start. */
-  redefine(definition: ApplianceDefinition, version: number): void {
+  /**
+   * Takes a new definition (version `version` of its history), effective from the next start;
+   * unless `runsIt`: the run in progress already runs it (its start chose the image that the new
+   * version pins), so it is no change waiting for a restart.
+   */
+  redefine(definition: ApplianceDefinition, version: number, runsIt = false): void {
     this.health.stop();
+    if (runsIt && this.runningVersion === this.version) this.runningVersion = version;
     this.definition = definition;
     this.version = version;
     this.limiter = new RestartLimiter(definition.restart, this.services.clock, this.services.random);

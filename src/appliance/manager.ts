@@ -236,7 +236,7 @@ export class Manager implements UpgradeHost {
   async redefine(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<void> {
     const { version, written } = this.addVersion(def, raw ?? this.historyOf(appliance.ref).latest.raw, source);
     await written;
-    appliance.redefine(def, version.version);
+    appliance.redefine(def, version.version, source.kind === 'resolve');
     await this.store.save();
   }
 

@@ -60,6 +60,9 @@ describe('images: vsn constraints and pulls', () => {
     expect(app.image).toBe(`${repo}:1.1.0`);
     await waitFor('its first line', () => h.applianceLog('app').includes(` out ${NAME} 1.1.0`), SLOW);
     expect(await events(h, 'app')).toContainEqual({ kind: 'image', tag: '1.1.0', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    // The pin is a new version, and the run that chose the tag runs it: no "changed since" flag.
+    await waitFor('the pin as a version', async () => (await h.status('app')).version === 2, SLOW);
+    expect(await h.status('app')).toMatchObject({ version: 2, running_version: 2 });
     // A restart keeps the pinned tag; only an upgrade moves it.
     await h.cli('restart', 'app');
     expect((await h.running('app')).image).toBe(`${repo}:1.1.0`);
