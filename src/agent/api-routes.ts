@@ -45,7 +45,8 @@ function tailOf(request: ApiRequest, fallback: number): number {
 const follows = (request: ApiRequest): boolean => ['1', 'true'].includes(request.query.get('follow') ?? '');
 
 export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => void): HttpRouter {
-  const router = new HttpRouter(onInternalError);
+  // A client that reads events.log after an answer finds every transition the answer shows.
+  const router = new HttpRouter(onInternalError, () => ctx.events.flush());
   const { manager } = ctx;
   const one = (appliance: { ref: string }): ApplianceAnswer => ({ appliance: manager.status([appliance.ref])[0]! });
 

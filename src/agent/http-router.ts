@@ -30,7 +30,14 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export class HttpRouter {
   private readonly routes: Route[] = [];
 
-  constructor(private readonly onInternalError: (err: unknown) => void) {}
+  /**
+   * `beforeAnswer` runs just before a JSON answer goes out, so that whatever the answer tells
+   * (a state reached, an event) is already on disk when the client acts on it.
+   */
+  constructor(
+    private readonly onInternalError: (err: unknown) => void,
+    private readonly beforeAnswer: () => void = () => undefined,
+  ) {}
 
   add(method: string, path: string, handler: Handler): void {
     // `:id` segments capture one path segment each.
@@ -59,7 +66,9 @@ export class HttpRouter {
       }
       const body = await readJsonBody(req);
       const answer = await route.handler({ params, query: url.searchParams, body, req, res });
-      if (answer !== STREAMED) sendJson(res, 200, answer);
+      if (answer === STREAMED) return;
+      this.beforeAnswer();
+      sendJson(res, 200, answer);
     } catch (err) {
       if (!(err instanceof SpewError)) this.onInternalError(err);
       const spewError = err instanceof SpewError ? err : new SpewError('INTERNAL', errorMessage(err));
@@ -68,6 +77,7 @@ export class HttpRouter {
         return;
       }
       const body: ErrorBody = { error: { code: spewError.code, message: spewError.message } };
+      this.beforeAnswer();
       sendJson(res, spewError.httpStatus, body);
     }
   }

@@ -72,8 +72,11 @@ export class EventLog {
     closeSync(this.fd);
   }
 
-  /** A small write to the page cache: cheaper than a stream and never reordered. */
-  private flush(): void {
+  /**
+   * Writes the lines held for this turn now. A small write to the page cache: cheaper than a
+   * stream and never reordered.
+   */
+  flush(): void {
     if (this.pending.length === 0) return;
     const lines = this.pending.map((record) => `${JSON.stringify(record)}\n`).join('');
     this.pending = [];

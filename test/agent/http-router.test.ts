@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HttpRouter } from '../../src/agent/http-router.js';
+import { HttpRouter, STREAMED } from '../../src/agent/http-router.js';
 import { bodyObject, field } from '../../src/agent/request-body.js';
 import { SpewError } from '../../src/common/errors.js';
 
@@ -75,5 +75,31 @@ describe('HttpRouter', () => {
     expect(await call(socket, 'GET', '/v1/bug')).toMatchObject({ status: 500, json: { error: { code: 'INTERNAL', message: 'boom' } } });
     expect(internal).toHaveLength(1);
     expect((await call(socket, 'GET', '/v1/things/b')).status).toBe(200);
+  });
+
+  it('runs beforeAnswer before every JSON answer, an error too, and not before a stream', async () => {
+    const seen: string[] = [];
+    const router = new HttpRouter(() => undefined, () => seen.push('before'));
+    router.add('GET', '/v1/ok', async () => {
+      seen.push('handler');
+      return {};
+    });
+    router.add('GET', '/v1/stream', async ({ res }) => {
+      res.end(JSON.stringify({ streamed: true }));
+      return STREAMED;
+    });
+    const other = join(dir, 'other.sock');
+    const second = createServer((req, res) => void router.handle(req, res));
+    await new Promise<void>((resolve) => second.listen(other, resolve));
+    try {
+      await call(other, 'GET', '/v1/ok');
+      expect(seen).toEqual(['handler', 'before']);
+      await call(other, 'GET', '/v1/nothing');
+      expect(seen).toEqual(['handler', 'before', 'before']);
+      expect(await call(other, 'GET', '/v1/stream')).toMatchObject({ json: { streamed: true } });
+      expect(seen).toHaveLength(3);
+    } finally {
+      await new Promise((resolve) => second.close(resolve));
+    }
   });
 });

@@ -60,6 +60,18 @@ describe('EventLog', () => {
     log.close();
   });
 
+  it('writes the held lines at once on flush, and only once', async () => {
+    const dir = tempDir();
+    const log = new EventLog(dir);
+    log.append(record('a'));
+    log.flush();
+    expect(readFileSync(join(dir, 'events.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).name)).toEqual(['a']);
+    await new Promise((resolve) => setImmediate(resolve));
+    log.append(record('b'));
+    log.close();
+    expect(readFileSync(join(dir, 'events.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).name)).toEqual(['a', 'b']);
+  });
+
   it('answers the last n records', () => {
     const log = new EventLog(tempDir());
     for (const name of ['a', 'b', 'c']) log.append(record(name));
