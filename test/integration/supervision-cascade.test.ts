@@ -58,7 +58,9 @@ describe('the cascading restart throttle', () => {
     const restartStarts = events.filter((e) => e.event.kind === 'start');
     expect(eventsOf(events, 'db', 'crash').length).toBeGreaterThanOrEqual(3);
     expect(restartStarts.length).toBeGreaterThan(DEPENDENTS);
-    expect(busiestWindow(restartStarts.map((e) => e.t), WINDOW_MS)).toBeLessThanOrEqual(MAX_RESTARTS);
+    // The log stamps a start (in whole ms) a little after the throttle let it begin, so two
+    // starts a full window apart can look up to a few ms closer than that.
+    expect(busiestWindow(restartStarts.map((e) => e.t), WINDOW_MS - TIMER_SLACK_MS)).toBeLessThanOrEqual(MAX_RESTARTS);
 
     for (const name of names) {
       const told = eventsOf(events, name, 'dependency');
