@@ -4,7 +4,7 @@
  * does when its helpers die.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -80,6 +80,28 @@ function standbys(dir: string): Map<number, number> {
   return found;
 }
 
+/**
+ * The standby in `slot` once the runner holds it as ready. A standby shows in ps before it has
+ * said `ready`; blocked reading `go`, it has said so, and one turn of our event loop later the
+ * runner has read the line.
+ */
+async function readyStandby(dir: string, slot: number): Promise<number> {
+  const pid = await waitFor(`a standby waiting in slot ${slot}`, () => {
+    const found = standbys(dir).get(slot);
+    return found !== undefined && /pipe_(read|wait)/.test(wchan(found)) && found;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  return pid;
+}
+
+function wchan(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/wchan`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 describe('ShellRunner', () => {
   it('starts a run through the launcher, captures its output and reports how it ended', async () => {
     const dir = stateDir();
@@ -96,7 +118,7 @@ describe('ShellRunner', () => {
     const dir = stateDir();
     const app = def('warm', ['/bin/sh', '-c', 'echo run; exec sleep 1000']);
     const { runner } = await prepared(dir, app, { standbys: 1 });
-    const standby = await waitFor('a standby in slot 0', () => standbys(dir).get(0));
+    const standby = await readyStandby(dir, 0);
     const handle = await started(runner, app);
     expect(handle.pid).toBe(standby);
     await waitFor('a new standby in the slot', () => (standbys(dir).get(0) ?? standby) !== standby);
@@ -205,7 +227,7 @@ describe('ShellRunner', () => {
     const dir = stateDir();
     const app = def('passed', ['sleep', '1000']);
     const { runner } = await prepared(dir, app, { standbys: 1 });
-    const standby = await waitFor('a standby in slot 0', () => standbys(dir).get(0));
+    const standby = await readyStandby(dir, 0);
     process.kill(standby, 'SIGKILL');
     await waitFor('it to be gone', () => liveGroupMembers(standby).length === 0);
     const handle = await started(runner, app);
