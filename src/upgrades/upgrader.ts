@@ -138,7 +138,7 @@ export class Upgrader {
     if (!verdict.passed) {
       handle.kill();
       await handle.exited;
-      docker.discard(def);
+      await docker.discard(def);
       return verdict;
     }
     await this.host.redefine(appliance, def, source, raw);

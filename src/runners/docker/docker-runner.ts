@@ -231,7 +231,8 @@ export class DockerRunner implements Runner {
    */
   startCandidate(def: ApplianceDefinition): RunHandle {
     const main = this.entry(def);
-    this.discard(def);
+    // A candidate left from an earlier try has ended; its removal need not hold this one up.
+    void this.discard(def);
     const key = def.ref + CANDIDATE;
     const candidate: Known = { key, name: containerName(def) + CANDIDATE, def, capture: main.capture, stdinQueue: [] };
     this.known.set(key, candidate);
@@ -261,14 +262,18 @@ export class DockerRunner implements Runner {
     this.known.delete(key);
   }
 
-  /** Forgets the candidate; its run must have ended (or never began). */
-  discard(def: ApplianceDefinition): void {
+  /**
+   * Forgets the candidate; its run must have ended (or never began). Resolves once its
+   * container is gone, so that a rollback is over when the upgrade says so.
+   */
+  async discard(def: ApplianceDefinition): Promise<void> {
     const key = def.ref + CANDIDATE;
     const candidate = this.known.get(key);
     if (!candidate) return;
     this.closeStreams(candidate);
     this.known.delete(key);
     this.lastSeen.delete(key);
+    await this.removing.get(key);
   }
 
   private entry(def: ApplianceDefinition): Known {
