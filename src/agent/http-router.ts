@@ -67,7 +67,7 @@ export class HttpRouter {
       const body = await readJsonBody(req);
       const answer = await route.handler({ params, query: url.searchParams, body, req, res });
       if (answer === STREAMED) return;
-      this.beforeAnswer();
+      this.prepareAnswer();
       sendJson(res, 200, answer);
     } catch (err) {
       if (!(err instanceof SpewError)) this.onInternalError(err);
@@ -77,8 +77,17 @@ export class HttpRouter {
         return;
       }
       const body: ErrorBody = { error: { code: spewError.code, message: spewError.message } };
-      this.beforeAnswer();
+      this.prepareAnswer();
       sendJson(res, spewError.httpStatus, body);
+    }
+  }
+
+  /** A failing `beforeAnswer` (a full disk) is reported, and the client still gets its answer. */
+  private prepareAnswer(): void {
+    try {
+      this.beforeAnswer();
+    } catch (err) {
+      this.onInternalError(err);
     }
   }
 }

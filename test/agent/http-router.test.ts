@@ -19,6 +19,18 @@ function call(socketPath: string, method: string, path: string, body?: string): 
   });
 }
 
+/** Serves `router` on a socket of its own in `dir` while `use` runs. */
+async function serving(router: HttpRouter, dir: string, use: (socket: string) => Promise<void>): Promise<void> {
+  const socket = join(dir, `own-${Math.random().toString(36).slice(2)}.sock`);
+  const server = createServer((req, res) => void router.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  try {
+    await use(socket);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe('HttpRouter', () => {
   let dir: string;
   let server: Server;
@@ -88,18 +100,26 @@ describe('HttpRouter', () => {
       res.end(JSON.stringify({ streamed: true }));
       return STREAMED;
     });
-    const other = join(dir, 'other.sock');
-    const second = createServer((req, res) => void router.handle(req, res));
-    await new Promise<void>((resolve) => second.listen(other, resolve));
-    try {
-      await call(other, 'GET', '/v1/ok');
+    await serving(router, dir, async (own) => {
+      await call(own, 'GET', '/v1/ok');
       expect(seen).toEqual(['handler', 'before']);
-      await call(other, 'GET', '/v1/nothing');
+      await call(own, 'GET', '/v1/nothing');
       expect(seen).toEqual(['handler', 'before', 'before']);
-      expect(await call(other, 'GET', '/v1/stream')).toMatchObject({ json: { streamed: true } });
+      expect(await call(own, 'GET', '/v1/stream')).toMatchObject({ json: { streamed: true } });
       expect(seen).toHaveLength(3);
-    } finally {
-      await new Promise((resolve) => second.close(resolve));
-    }
+    });
+  });
+
+  it('still answers, and reports it, when beforeAnswer fails', async () => {
+    const reported: unknown[] = [];
+    const router = new HttpRouter((err) => reported.push(err), () => {
+      throw new Error('ENOSPC: no space left on device, write');
+    });
+    router.add('GET', '/v1/ok', async () => ({ ok: true }));
+    await serving(router, dir, async (own) => {
+      expect(await call(own, 'GET', '/v1/ok')).toEqual({ status: 200, json: { ok: true } });
+      expect(await call(own, 'GET', '/v1/nothing')).toMatchObject({ status: 404, json: { error: { code: 'ROUTE_NOT_FOUND' } } });
+      expect(reported.map((err) => (err as Error).message)).toEqual([expect.stringContaining('ENOSPC'), expect.stringContaining('ENOSPC')]);
+    });
   });
 });
