@@ -106,7 +106,9 @@ try {
   await sea(script, {
     targets: [{ nodeRange: `node${RUNTIME_VERSION}`, platform: 'linux', arch: 'x64', output: staged }],
     nodePath: runtime,
-    seaConfig: { disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, assets },
+    // No inspector door in an executable that runs as root: SIGUSR1 does not open it, and
+    // NODE_OPTIONS (which could say --inspect) is not read (src/common/debugger-door.ts).
+    seaConfig: { execArgv: ['--disable-sigusr1'], execArgvExtension: 'none', disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, assets },
   });
   chmodSync(staged, 0o755);
   renameSync(staged, out);

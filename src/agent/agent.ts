@@ -7,6 +7,8 @@
  * SIGUSR2 or `spew agent --handoff`: exit at once leaving appliances running, for the next
  * agent to adopt (restarting the agent during an upgrade).
  * SIGHUP: re-read the instance config (config-reload.ts).
+ * Every other signal that can be caught is ignored (agent-signals.ts); one that asks for an exit
+ * during boot is carried out once the boot is done.
  */
 import { chmodSync, chownSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -34,6 +36,8 @@ import { ConfigReloader } from './config-reload.js';
 import { compactHeap } from '../common/heap-footprint.js';
 import { InstanceLock } from './instance-lock.js';
 import { resolveIdentity } from '../runners/user-ids.js';
+import { closeDebuggerDoor } from '../common/debugger-door.js';
+import { handleSignals, type SignalAction } from './agent-signals.js';
 
 export interface AgentOptions {
   config: InstanceConfig;
@@ -46,9 +50,19 @@ type Exit = 'stop' | 'handoff';
 /** The longest the agent waits for its appliances to settle after boot before compacting its heap. */
 const BOOT_SETTLE_MS = 30_000;
 
+/**
+ * Connections the socket queues before the agent accepts them: a thousand clients at once
+ * (a fleet's monitoring, a script in a loop) must all get in. The kernel caps it at somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 export class Agent {
   private readonly logger: Logger;
   private exitStarted = false;
+  /** How to exit, once the boot has got far enough to know; an exit asked for before waits here. */
+  private exitWork: ((how: Exit) => Promise<void>) | undefined;
+  private exitAsked: Exit | undefined;
+  private reloader: ConfigReloader | undefined;
   private resolveDone!: () => void;
   /** Settles when the agent has shut down. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
@@ -61,6 +75,12 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config } = this.opts;
+    if (closeDebuggerDoor()) this.logger.warn('an inspector was open in the agent (--inspect, or SIGUSR1 during start-up): closed');
+    const unhandleSignals = handleSignals(
+      (action, signal) => this.onSignal(action, signal),
+      (signal) => this.logger.warn(`${signal} ignored: it means nothing to the agent`),
+    );
+    this.reloader = new ConfigReloader(config, this.logger);
     mkdirSync(config.state_dir, { recursive: true, mode: 0o750 });
     const lock = InstanceLock.acquire(config.state_dir);
     const events = new EventLog(config.state_dir);
@@ -110,6 +130,7 @@ export class Agent {
         return loadApplianceFiles(await expandIncludes(config.include, base), defaults);
       });
     } catch (err) {
+      unhandleSignals();
       events.close();
       lock.release();
       throw err;
@@ -125,6 +146,7 @@ export class Agent {
       events.close();
       unlinkQuietly(config.socket);
       lock.release();
+      unhandleSignals();
     };
     const api: ApiContext = {
       manager,
@@ -155,15 +177,26 @@ export class Agent {
     const server = createServer((req, res) => void router.handle(req, res));
     server.on('upgrade', (req, socket) => handleAttach(api, req, socket as Socket));
     await this.listen(server);
-    process.on('SIGTERM', () => void this.exit('stop', exitWork));
-    process.on('SIGINT', () => void this.exit('stop', exitWork));
-    process.on('SIGUSR2', () => void this.exit('handoff', exitWork));
-    const reloader = new ConfigReloader(config, this.logger);
-    process.on('SIGHUP', () => void reloader.reload());
+    this.exitWork = exitWork;
     // A bug in one request's path must not take every appliance's supervision down with it.
     process.on('uncaughtException', (err) => this.logger.error(`uncaught: ${err.stack ?? err.message}`));
     process.on('unhandledRejection', (err) => this.logger.error(`unhandled rejection: ${errorMessage(err)}`));
     this.logger.info(`agent ${this.opts.version} up: ${manager.size} appliance(s), socket ${config.socket}`);
+    if (this.exitAsked) void this.exit(this.exitAsked, exitWork);
+  }
+
+  private onSignal(action: SignalAction, signal: NodeJS.Signals): void {
+    if (action === 'reload') {
+      void this.reloader?.reload();
+      return;
+    }
+    const how: Exit = action;
+    if (this.exitWork) {
+      void this.exit(how, this.exitWork);
+      return;
+    }
+    this.logger.info(`${signal} during boot: the agent will ${how === 'stop' ? 'stop' : 'hand off'} once it is up`);
+    this.exitAsked ??= how;
   }
 
   /** Containers labelled by spew whose appliance is gone: said once at boot, listed by `spew orphans`. */
@@ -185,7 +218,7 @@ export class Agent {
     unlinkQuietly(config.socket);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.socket, () => resolve());
+      server.listen({ path: config.socket, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     chmodSync(config.socket, config.socket_mode);
     const owner = resolveIdentity(config.socket_owner, config.socket_group);

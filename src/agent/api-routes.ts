@@ -19,7 +19,7 @@ import { bodyObject, field } from './request-body.js';
 import { addDockerRoutes, type DockerApi } from './docker-routes.js';
 import { addVersionRoutes } from './version-routes.js';
 import type { VersionControl } from '../versions/version-control.js';
-import { HttpRouter, STREAMED, type ApiRequest } from './http-router.js';
+import { decodeSegment, HttpRouter, STREAMED, type ApiRequest } from './http-router.js';
 
 export interface ApiContext {
   manager: Manager;
@@ -163,7 +163,7 @@ export function handleAttach(ctx: ApiContext, req: IncomingMessage, socket: Sock
   let appliance;
   try {
     if (!match) throw new SpewError('ROUTE_NOT_FOUND', `no such upgrade path: ${req.url ?? ''}`);
-    appliance = ctx.manager.get(decodeURIComponent(match[1]!));
+    appliance = ctx.manager.get(decodeSegment(match[1]!));
   } catch (err) {
     const error = err instanceof SpewError ? err : new SpewError('INTERNAL', errorMessage(err));
     const body = JSON.stringify({ error: { code: error.code, message: error.message } });

@@ -52,7 +52,7 @@ export class HttpRouter {
       const m = route.pattern.exec(path);
       if (!m) continue;
       pathKnown = true;
-      if (route.method === method) return { route, params: m.slice(1).map(decodeURIComponent), pathKnown };
+      if (route.method === method) return { route, params: m.slice(1).map(decodeSegment), pathKnown };
     }
     return { params: [], pathKnown };
   }
@@ -89,6 +89,15 @@ export class HttpRouter {
     } catch (err) {
       this.onInternalError(err);
     }
+  }
+}
+
+/** A path segment as the client meant it; a malformed %-escape is the client's mistake (400). */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new SpewError('INVALID_REQUEST', `malformed percent-encoding in the path: ${JSON.stringify(segment)}`);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * One agent per state dir. The lock file holds the owner's PID and process start time; a lock
- * whose owner is gone (kill -9 leaves the file behind) is stale and taken over.
+ * whose owner is gone (kill -9 leaves the file behind), or that holds anything else (a write cut
+ * short, a damaged file), is stale and taken over.
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,11 +23,11 @@ export class InstanceLock {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const [pid, startTime] = readFileSync(path, 'utf8').trim().split(' ');
-      if (pid && processStartTime(Number(pid)) === startTime) {
+      const owner = /^(\d+) (\d+)$/.exec(readFileSync(path, 'utf8').trim());
+      if (owner && processStartTime(Number(owner[1])) === owner[2]) {
         throw new SpewError(
           'AGENT_BUSY',
-          `another spew agent (pid ${pid}) is already running on state dir ${stateDir}; stop it first or use another state_dir`,
+          `another spew agent (pid ${owner[1]}) is already running on state dir ${stateDir}; stop it first or use another state_dir`,
         );
       }
       unlinkSync(path);

@@ -13,7 +13,10 @@ export interface CliEntry {
 
 export async function runCli(argv: readonly string[], entry: CliEntry): Promise<void> {
   if (argv[0] === 'agent') {
-    // Before loading anything: the agent's young generation is not to grow (heap-footprint.ts).
+    // First of all: the agent runs as root, and Node's inspector must never open in it.
+    const { closeDebuggerDoor } = await import('../common/debugger-door.js');
+    if (closeDebuggerDoor()) console.error('spew agent: an inspector was open (--inspect or an early SIGUSR1); it is closed now');
+    // Before loading anything else: the agent's young generation is not to grow (heap-footprint.ts).
     const { keepYoungGenerationSmall } = await import('../common/heap-footprint.js');
     keepYoungGenerationSmall();
   }

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { createInterface } from 'node:readline';
 import type { Duplex, Readable } from 'node:stream';
 import { SpewError, type ErrorCode } from '../common/errors.js';
+import { socketAccessHint } from './socket-access.js';
 import {
   API_PREFIX,
   type AgentAnswer,
@@ -252,7 +253,7 @@ export class ApiClient {
     if (err.code === 'EACCES') {
       return new SpewError(
         'AGENT_UNREACHABLE',
-        `no permission to use the spew agent's socket ${this.socketPath}; run as its owner or ask for access`,
+        `no permission to use the spew agent's socket ${this.socketPath}; ${socketAccessHint(this.socketPath)}`,
       );
     }
     return err;

@@ -7,18 +7,32 @@ const COMPONENT = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 const BARE_NUMBER = /^\d+(?:\.\d+)?$/;
 
 /**
+ * The longest duration spew takes: what a Node timer can wait (2^31 - 1 ms, 24 days and some
+ * hours). A longer one would overflow the timer, which then fires at once.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
  * Milliseconds from "100ms", "10s", "5m", "1h30m", "1.5s" or a bare number of seconds
  * (seconds because that is what people mean when they write `stop_timeout = 10`).
  */
 export function parseDuration(value: string | number): number {
+  const ms = Math.round(durationMs(value));
+  if (ms > MAX_DURATION_MS) {
+    throw new Error(`duration ${JSON.stringify(value)} is longer than ${formatDuration(MAX_DURATION_MS)}, the longest time a timer can wait`);
+  }
+  return ms;
+}
+
+function durationMs(value: string | number): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) {
       throw new Error(`invalid duration ${value}: expected a non-negative number of seconds`);
     }
-    return Math.round(value * UNIT_MS.s);
+    return value * UNIT_MS.s;
   }
   const text = value.trim();
-  if (BARE_NUMBER.test(text)) return Math.round(Number(text) * UNIT_MS.s);
+  if (BARE_NUMBER.test(text)) return Number(text) * UNIT_MS.s;
   if (!DURATION.test(text)) {
     throw new Error(`invalid duration ${JSON.stringify(value)}: expected e.g. "500ms", "10s", "5m", "1h30m"`);
   }
@@ -26,7 +40,7 @@ export function parseDuration(value: string | number): number {
   for (const [, amount, unit] of text.matchAll(COMPONENT)) {
     ms += Number(amount) * UNIT_MS[unit as Unit];
   }
-  return Math.round(ms);
+  return ms;
 }
 
 /** The two most significant units, which is as much precision as a status line needs. */

@@ -2,6 +2,8 @@ import type { ApplianceSpec } from '../appliance/model.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAX_NAME_LENGTH = 64;
+/** What a ref looks like (appliance/ref.ts): a name of this shape would shadow one. */
+const REF_SHAPE = /^[0-9a-f]{12}$/;
 
 /**
  * Reads `name#key:value,key:value`. Only the first ':' of an option separates key from value,
@@ -18,6 +20,9 @@ export function parseSpec(text: string): ApplianceSpec {
     throw new Error(
       `invalid appliance name ${JSON.stringify(name)}: use letters, digits, '_', '.' and '-', starting with a letter or digit`,
     );
+  }
+  if (REF_SHAPE.test(name)) {
+    throw new Error(`invalid appliance name ${JSON.stringify(name)}: 12 hex digits read as a ref; add a letter beyond a-f`);
   }
   if (hash === -1) return { name, options: {} };
 

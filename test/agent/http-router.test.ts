@@ -63,6 +63,14 @@ describe('HttpRouter', () => {
     expect(await call(socket, 'GET', '/v1/things/a%20b')).toEqual({ status: 200, json: { id: 'a b' } });
   });
 
+  it('answers a malformed percent-encoding with 400, not as an internal error', async () => {
+    for (const path of ['/v1/things/%E0%A4%A', '/v1/things/%', '/v1/things/%zz']) {
+      const answer = await call(socket, 'GET', path);
+      expect(answer, path).toMatchObject({ status: 400, json: { error: { code: 'INVALID_REQUEST', message: expect.stringContaining('malformed percent-encoding') } } });
+    }
+    expect(internal).toEqual([]);
+  });
+
   it('answers an unknown path and a wrong method with ROUTE_NOT_FOUND', async () => {
     expect(await call(socket, 'GET', '/v1/nothing')).toMatchObject({ status: 404, json: { error: { code: 'ROUTE_NOT_FOUND' } } });
     const wrong = await call(socket, 'DELETE', '/v1/things/a');

@@ -28,4 +28,14 @@ describe('InstanceLock', () => {
     expect(readFileSync(join(dir, 'agent.lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
     lock.release();
   });
+
+  it('takes over a lock that holds no pid and start time (a damaged file)', () => {
+    const dir = tempDir();
+    for (const garbage of ['garbage', '', `${process.pid}`, `${process.pid} x`, '\u0000\u0001']) {
+      writeFileSync(join(dir, 'agent.lock'), garbage);
+      const lock = InstanceLock.acquire(dir);
+      expect(readFileSync(join(dir, 'agent.lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+$`));
+      lock.release();
+    }
+  });
 });

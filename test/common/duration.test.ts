@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/common/duration.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration } from '../../src/common/duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -25,6 +25,13 @@ describe('parseDuration', () => {
 
   it.each(['', 'abc', '10x', 's', '-5s', '1h-30m', '1.s', '10 s', 'ms10'])('refuses %j', (text) => {
     expect(() => parseDuration(text)).toThrow(/^invalid duration/);
+  });
+
+  it('refuses what a timer cannot wait for (more than 2^31 - 1 ms), saying how long is the most', () => {
+    expect(parseDuration('24d')).toBe(24 * 86_400_000);
+    expect(parseDuration(MAX_DURATION_MS / 1000)).toBe(MAX_DURATION_MS);
+    expect(() => parseDuration('600h')).toThrow('duration "600h" is longer than 24d 20h, the longest time a timer can wait');
+    expect(() => parseDuration(2 ** 31)).toThrow(/longer than 24d 20h/);
   });
 
   it('refuses negative and non-finite numbers', () => {

@@ -37,6 +37,7 @@ describe('parseSpec', () => {
     ['we b', 'invalid appliance name "we b"'],
     ['web/1', 'invalid appliance name "web/1"'],
     ['a'.repeat(65), 'longer than 64 characters'],
+    ['4b00e52a5764', 'invalid appliance name "4b00e52a5764": 12 hex digits read as a ref'],
     ['web#', `invalid appliance spec "web#": no options after '#'`],
     ['web#vsn', 'invalid appliance spec "web#vsn": option "vsn" is not key:value'],
     ['web#:1', 'invalid appliance spec "web#:1": option ":1" has an empty key'],

@@ -138,6 +138,9 @@ describe.skipIf(cannot !== '')(`the packages${cannot ? ` (${cannot})` : ''}`, ()
       const outsider = await asNobody(['--clear-groups']);
       expect(outsider.code).toBe(1);
       expect(outsider.stderr).toContain("no permission to use the spew agent's socket /run/spew/spew.sock");
+      // It names the group to join, and says what joining it gives.
+      expect(outsider.stderr).toContain('its group is "spew": join it');
+      expect(outsider.stderr).toContain('can run any command as the agent\'s user');
       const member = await asNobody(['--groups', 'spew']);
       expect(member.code, member.stderr).toBe(0);
       expect(member.stdout).toMatch(/^sleeper .* running /m);
