@@ -10,7 +10,7 @@
  * Every other signal that can be caught is ignored (agent-signals.ts); one that asks for an exit
  * during boot is carried out once the boot is done.
  */
-import { chmodSync, chownSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -37,6 +37,7 @@ import { compactHeap } from '../common/heap-footprint.js';
 import { InstanceLock } from './instance-lock.js';
 import { resolveIdentity } from '../runners/user-ids.js';
 import { closeDebuggerDoor } from '../common/debugger-door.js';
+import { checkPrivateDir } from '../common/own-files.js';
 import { handleSignals, type SignalAction } from './agent-signals.js';
 
 export interface AgentOptions {
@@ -70,6 +71,7 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     const { config } = opts;
     mkdirSync(config.log_dir, { recursive: true, mode: 0o750 });
+    checkPrivateDir(config.log_dir, `log_dir ${config.log_dir}`);
     this.logger = createAgentLogger({ level: config.log_level, foreground: opts.foreground, logDir: config.log_dir });
   }
 
@@ -82,6 +84,7 @@ export class Agent {
     );
     this.reloader = new ConfigReloader(config, this.logger);
     mkdirSync(config.state_dir, { recursive: true, mode: 0o750 });
+    checkPrivateDir(config.state_dir, `state_dir ${config.state_dir}`);
     const lock = InstanceLock.acquire(config.state_dir);
     const events = new EventLog(config.state_dir);
     await events.loadRecent();
@@ -214,6 +217,8 @@ export class Agent {
   private async listen(server: Server): Promise<void> {
     const { config } = this.opts;
     mkdirSync(dirname(config.socket), { recursive: true, mode: 0o755 });
+    // Nobody else may swap the socket for a link between its bind and the chmod below.
+    checkPrivateDir(dirname(config.socket), `the dir of socket ${config.socket}`);
     // We hold the state dir's lock, so a socket file left here is from a dead agent.
     unlinkQuietly(config.socket);
     await new Promise<void>((resolve, reject) => {
@@ -222,7 +227,7 @@ export class Agent {
     });
     chmodSync(config.socket, config.socket_mode);
     const owner = resolveIdentity(config.socket_owner, config.socket_group);
-    if (owner) chownSync(config.socket, config.socket_owner ? owner.uid : -1, owner.gid);
+    if (owner) lchownSync(config.socket, config.socket_owner ? owner.uid : -1, owner.gid);
   }
 
   private async exit(how: Exit, work: (how: Exit) => Promise<void>): Promise<void> {

@@ -3,9 +3,10 @@
  * whose owner is gone (kill -9 leaves the file behind), or that holds anything else (a write cut
  * short, a damaged file), is stale and taken over.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpewError } from '../common/errors.js';
+import { OPEN, openOwnFile, readOwnFile } from '../common/own-files.js';
 import { processStartTime } from '../runners/process-group.js';
 
 export class InstanceLock {
@@ -16,14 +17,14 @@ export class InstanceLock {
     const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const fd = openSync(path, 'wx', 0o600);
+        const fd = openOwnFile(path, OPEN.create);
         writeSync(fd, me);
         closeSync(fd);
         return new InstanceLock(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const owner = /^(\d+) (\d+)$/.exec(readFileSync(path, 'utf8').trim());
+      const owner = /^(\d+) (\d+)$/.exec(lockText(path));
       if (owner && processStartTime(Number(owner[1])) === owner[2]) {
         throw new SpewError(
           'AGENT_BUSY',
@@ -41,5 +42,14 @@ export class InstanceLock {
     } catch {
       // Already gone: nothing to release.
     }
+  }
+}
+
+/** What the lock says; a link or someone else's file there says nothing (it is removed). */
+function lockText(path: string): string {
+  try {
+    return readOwnFile(path)?.trim() ?? '';
+  } catch {
+    return '';
   }
 }

@@ -11,6 +11,7 @@ import { OutputCapture } from '../logs/output-capture.js';
 import { RotatingLogFile } from '../logs/rotating-log-file.js';
 import { applianceLogPath } from '../logs/appliance-log-path.js';
 import type { Runner } from '../runners/runner.js';
+import { runAsOf } from '../runners/run-as.js';
 import type { EventLog } from '../store/event-log.js';
 import { StateStore, type PersistedAppliance } from '../store/state-store.js';
 import { systemClock, systemRandom, systemTimers } from '../common/clock.js';
@@ -533,7 +534,7 @@ export class Manager implements UpgradeHost {
   private runHooks(appliance: Appliance, hook: HookEvent, reason: string, state: string, payload: Record<string, unknown>): void {
     const actions = appliance.definition.hooks[hook];
     if (!actions || actions.length === 0) return;
-    this.hookRunner.run(actions, { appliance: appliance.name, ref: appliance.ref, event: hook, reason, state, payload });
+    this.hookRunner.run(actions, { appliance: appliance.name, ref: appliance.ref, event: hook, reason, state, payload }, runAsOf(appliance.definition));
   }
 
   /** A failed or hanging hook is logged and recorded, and never holds supervision up. */

@@ -36,6 +36,10 @@ export type ErrorCode =
   | 'AGENT_BUSY'
   | 'UPGRADE_IN_PROGRESS'
   | 'VERSION_NOT_FOUND'
+  /** A file or dir the agent keeps things in is a link, someone else's, or open to others. */
+  | 'UNSAFE_PATH'
+  /** The state file and its copy do not load: the agent will not guess. */
+  | 'STATE_DAMAGED'
   | 'INTERNAL'
   | ImageErrorCode;
 
@@ -49,6 +53,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   AGENT_BUSY: 409,
   UPGRADE_IN_PROGRESS: 409,
   VERSION_NOT_FOUND: 404,
+  UNSAFE_PATH: 500,
+  STATE_DAMAGED: 500,
   INTERNAL: 500,
   INVALID_VERSION_CONSTRAINT: 400,
   INVALID_IMAGE_REF: 400,

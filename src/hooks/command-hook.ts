@@ -1,21 +1,24 @@
 /**
- * A `run` hook: `/bin/sh -c` in its own process group, told about the event through SPEW_*
- * variables on top of the agent's environment; the group is killed at the timeout.
+ * A `run` hook: `/bin/sh -c` in its own process group, as the appliance runs (its user, group,
+ * env and cwd), told about the event through SPEW_* variables; the group is killed at the
+ * timeout.
  */
 import { formatDuration } from '../common/duration.js';
+import type { RunAs } from '../runners/run-as.js';
 import { runInGroup } from '../runners/run-in-group.js';
 import type { HookContext } from './hook-context.js';
 
 /** Resolves to undefined on exit 0, else to why it failed. Never rejects. */
-export async function runCommandHook(command: string, ctx: HookContext, timeoutMs: number): Promise<string | undefined> {
+export async function runCommandHook(command: string, ctx: HookContext, runAs: RunAs, timeoutMs: number): Promise<string | undefined> {
   const env = {
+    ...runAs.env,
     SPEW_APPLIANCE: ctx.appliance,
     SPEW_REF: ctx.ref,
     SPEW_EVENT: ctx.event,
     SPEW_REASON: ctx.reason,
     SPEW_STATE: ctx.state,
   };
-  const end = await runInGroup(command, env, timeoutMs);
+  const end = await runInGroup(command, { ...runAs, env }, timeoutMs);
   switch (end.kind) {
     case 'exit':
       if (end.code === 0) return undefined;

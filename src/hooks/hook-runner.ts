@@ -8,6 +8,7 @@ import type { HookAction } from '../appliance/model.js';
 import { runCommandHook } from './command-hook.js';
 import type { HookContext } from './hook-context.js';
 import { postHook } from './post-hook.js';
+import type { RunAs } from '../runners/run-as.js';
 
 // Callers of the runner need the context type; they should not have to know where it lives.
 export type { HookContext } from './hook-context.js';
@@ -23,14 +24,15 @@ export class HookRunner {
     private readonly defaultTimeoutMs = 10_000,
   ) {}
 
-  run(actions: HookAction[], ctx: HookContext): void {
-    void this.sequence(actions, ctx);
+  /** `runAs`: how the appliance runs, which is how its `run` hooks run. */
+  run(actions: HookAction[], ctx: HookContext, runAs: RunAs): void {
+    void this.sequence(actions, ctx, runAs);
   }
 
-  private async sequence(actions: HookAction[], ctx: HookContext): Promise<void> {
+  private async sequence(actions: HookAction[], ctx: HookContext, runAs: RunAs): Promise<void> {
     for (const action of actions) {
       const started = performance.now();
-      const error = await this.perform(action, ctx, action.timeout_ms ?? this.defaultTimeoutMs);
+      const error = await this.perform(action, ctx, runAs, action.timeout_ms ?? this.defaultTimeoutMs);
       const ms = Math.round(performance.now() - started);
       try {
         this.onOutcome(ctx, error === undefined ? { action, ok: true, ms } : { action, ok: false, error, ms });
@@ -40,7 +42,7 @@ export class HookRunner {
     }
   }
 
-  private perform(action: HookAction, ctx: HookContext, timeoutMs: number): Promise<string | undefined> {
-    return 'run' in action ? runCommandHook(action.run, ctx, timeoutMs) : postHook(action.post, ctx, timeoutMs);
+  private perform(action: HookAction, ctx: HookContext, runAs: RunAs, timeoutMs: number): Promise<string | undefined> {
+    return 'run' in action ? runCommandHook(action.run, ctx, runAs, timeoutMs) : postHook(action.post, ctx, timeoutMs);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import winston from 'winston';
+import { AgentLogFile } from './agent-log-file.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -36,13 +37,7 @@ export function createAgentLogger(opts: AgentLoggerOptions): winston.Logger {
   const colour = opts.foreground && process.stderr.isTTY === true && !process.env.NO_COLOR;
   const transport = opts.foreground
     ? new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })
-    : new winston.transports.File({
-        filename: join(opts.logDir, 'agent.log'),
-        maxsize: LOG_FILE_MAX_BYTES,
-        maxFiles: LOG_FILE_MAX_FILES,
-        // Keeps agent.log the live file, as `tail -f` expects; older entries move to agent1.log...
-        tailable: true,
-      });
+    : new AgentLogFile(join(opts.logDir, 'agent.log'), { maxBytes: LOG_FILE_MAX_BYTES, maxFiles: LOG_FILE_MAX_FILES });
   return winston.createLogger({
     level: opts.level,
     // errors() turns `logger.error(err)` into an entry whose message is the error's message.

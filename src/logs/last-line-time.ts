@@ -3,7 +3,8 @@
  * a new agent adopting a container asks the engine for output from there on, so that nothing
  * written while no agent ran is lost.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { OPEN, openOwnFile } from '../common/own-files.js';
 import { parseLogLine } from './log-line.js';
 
 /** Far more than one line; the last complete line of the file is within it. */
@@ -12,7 +13,7 @@ const TAIL_BYTES = 64 * 1024;
 export function lastLineTime(path: string): Date | undefined {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openOwnFile(path, OPEN.read);
   } catch {
     return undefined;
   }

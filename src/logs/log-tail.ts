@@ -2,7 +2,8 @@
  * Reads the last lines of a rotated log (see RotatingLogFile) without reading whole files:
  * each file is read backwards in blocks, newest file first, until enough lines are found.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { OPEN, openOwnFileAsync } from '../common/own-files.js';
 
 const NEWLINE = 0x0a;
 const BLOCK_BYTES = 64 * 1024;
@@ -20,7 +21,7 @@ export async function readLastLines(path: string, n: number, maxFiles: number): 
 async function collectLastLines(path: string, n: number, newestFirst: string[]): Promise<void> {
   let file: FileHandle;
   try {
-    file = await open(path, 'r');
+    file = await openOwnFileAsync(path, OPEN.read);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;

@@ -5,8 +5,9 @@
  * Writes are synchronous on a kept-open O_APPEND fd: with up to 1000 appliances in one process a
  * small write to the page cache is cheaper than a stream per file, and it can never reorder.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeOwnDir, OPEN, openOwnFile } from '../common/own-files.js';
 
 export interface RotatingLogFileOptions {
   /** The size a file may reach before the next write rotates it. */
@@ -73,8 +74,8 @@ export class RotatingLogFile {
   }
 
   private open(): number {
-    mkdirSync(dirname(this.path), { recursive: true, mode: DIR_MODE });
-    const fd = openSync(this.path, 'a', FILE_MODE);
+    makeOwnDir(dirname(this.path), DIR_MODE);
+    const fd = openOwnFile(this.path, OPEN.append, FILE_MODE);
     this.fd = fd;
     // The file may survive from an earlier run; its size counts towards the limit.
     this.size = fstatSync(fd).size;

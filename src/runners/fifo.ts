@@ -5,13 +5,35 @@
  * next agent opens it by name and reads on. That is how output survives an agent restart.
  */
 import { execFileSync } from 'node:child_process';
-import { constants, existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, constants, lstatSync, readSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { openOwnFile } from '../common/own-files.js';
 
-/** Node has no mkfifo(3); one mkfifo(1) call makes all the missing ones at once. */
+/** Whether `path` is a FIFO of the agent's own; anything else standing there is removed. */
+function fifoThere(path: string): boolean {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return false;
+  }
+  if (stats.isFIFO() && stats.uid === (process.geteuid?.() ?? 0)) return true;
+  rmSync(path, { recursive: true, force: true });
+  return false;
+}
+
+/**
+ * Node has no mkfifo(3); one mkfifo(1) call makes all the missing ones at once. Whatever else
+ * stands at one of the paths (a link, a file) goes first: the agent opens only its own FIFOs.
+ */
 export function makeFifos(paths: string[]): void {
-  const missing = paths.filter((path) => !existsSync(path));
+  const missing = paths.filter((path) => !fifoThere(path));
   if (missing.length > 0) execFileSync('mkfifo', ['-m', '0600', ...missing]);
+}
+
+/** Opens one of the agent's FIFOs, never through a link. */
+export function openFifo(path: string, flags: number): number {
+  return openOwnFile(path, flags, 0o600, 'fifo');
 }
 
 /**
@@ -19,17 +41,8 @@ export function makeFifos(paths: string[]): void {
  * reader never sees end-of-file when the appliance exits, so one reader serves every restart.
  */
 export function openPersistentReader(path: string): Socket {
-  const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  const fd = openFifo(path, constants.O_RDWR | constants.O_NONBLOCK);
   return new Socket({ fd, readable: true, writable: false });
-}
-
-/**
- * Opens a FIFO read-write and blocking, to hand to an appliance as stdout, stderr or stdin.
- * The appliance then holds a read end itself, so its writes never raise SIGPIPE while no agent
- * reads: they wait in the pipe for the next agent.
- */
-export function openAppendEnd(path: string): number {
-  return openSync(path, constants.O_RDWR);
 }
 
 /**
@@ -38,7 +51,7 @@ export function openAppendEnd(path: string): number {
  * reuse as the reader, so no writer can slip in between the check and the watch.
  */
 export function probeWriter(path: string): { fd: number; writer: boolean; pending: Buffer } {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = openFifo(path, constants.O_RDONLY | constants.O_NONBLOCK);
   const buf = Buffer.alloc(64);
   try {
     const n = readSync(fd, buf);

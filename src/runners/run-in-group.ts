@@ -9,7 +9,10 @@
  */
 import { execa } from 'execa';
 import { argvOf, type Command } from '../appliance/model.js';
+import { errorMessage } from '../common/errors.js';
 import { signalGroup } from './process-group.js';
+import type { RunAs } from './run-as.js';
+import { resolveIdentity, type Identity } from './user-ids.js';
 
 export type CommandEnd =
   | { kind: 'exit'; code: number; lastLine: string; lastErrLine: string }
@@ -26,12 +29,19 @@ function lastLineOf(text: string): string {
 }
 
 /**
- * `command`: a string runs under `/bin/sh -c`, an argv array directly. `env` is added to the
- * agent's own environment. Never rejects.
+ * `command`: a string runs under `/bin/sh -c`, an argv array directly, as `runAs` says (its
+ * user and group are looked up now: an unknown one is a spawn error, never a run as the agent).
+ * Never rejects.
  */
-export function runInGroup(command: Command, env: Record<string, string>, timeoutMs: number): Promise<CommandEnd> {
+export function runInGroup(command: Command, runAs: RunAs, timeoutMs: number): Promise<CommandEnd> {
   const [file, ...args] = argvOf(command);
   if (file === undefined) return Promise.resolve({ kind: 'spawn-error', message: 'empty command' });
+  let identity: Identity | undefined;
+  try {
+    identity = resolveIdentity(runAs.user, runAs.group);
+  } catch (error) {
+    return Promise.resolve({ kind: 'spawn-error', message: errorMessage(error) });
+  }
   return new Promise((resolve) => {
     let all = '';
     let err = '';
@@ -45,7 +55,10 @@ export function runInGroup(command: Command, env: Record<string, string>, timeou
     let child: ReturnType<typeof execa>;
     try {
       child = execa(file, args, {
-        env,
+        env: { ...identity?.env, ...runAs.env },
+        ...(runAs.cwd !== undefined && { cwd: runAs.cwd }),
+        // Like the appliance's own start: supplementary groups are dropped (libuv's setgroups).
+        ...(identity && { uid: identity.uid, gid: identity.gid }),
         detached: true,
         cleanup: false,
         reject: false,

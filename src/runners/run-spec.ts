@@ -29,7 +29,7 @@ export function runSpec(def: ApplianceDefinition, identity: Identity | undefined
     const message = shellQuote(`cannot change into the working directory ${def.cwd}`);
     steps.push(`cd -- ${shellQuote(def.cwd)} || { echo "error $$ "${message} >&3; exit 1; }`);
   }
-  const env = { ...def.env, SPEW_APPLIANCE: def.name, SPEW_REF: def.ref };
+  const env = { ...identity?.env, ...def.env, SPEW_APPLIANCE: def.name, SPEW_REF: def.ref };
   const exported = Object.entries(env).filter(([name]) => SHELL_NAME.test(name));
   const odd = Object.entries(env).filter(([name]) => !SHELL_NAME.test(name));
   if (exported.length > 0) steps.push(`export ${exported.map(([name, value]) => `${name}=${shellQuote(value)}`).join(' ')}`);

@@ -10,7 +10,8 @@
  * the FIFO would otherwise see that shim's end as its own end-of-file. An adopted run knows
  * its shim from its record.
  */
-import { closeSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
+import { readOwnFile } from '../common/own-files.js';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { ExitReason } from '../appliance/state.js';
@@ -184,7 +185,7 @@ export class ShellProcess implements RunHandle {
   /** The shim writes `exit` after its lifeline line; when that line was never read, the file stays. */
   private statusFromFile(): ExitReason | undefined {
     try {
-      return parseExitRecord(readFileSync(join(this.runDir, 'exit'), 'utf8'), this.pid);
+      return parseExitRecord(readOwnFile(join(this.runDir, 'exit')) ?? '', this.pid);
     } catch {
       return undefined;
     }
@@ -196,7 +197,7 @@ function removeRecordOf(path: string, pid: number): void {
   if (pid === 0) return;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readOwnFile(path) ?? '';
   } catch {
     return;
   }

@@ -7,13 +7,14 @@
  * Per appliance, in STATE_DIR/run/REF/: `out`, `err`, `life` (and `in` with stdin) FIFOs, and
  * the shim's `pid` and `exit` records.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, rmSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ApplianceDefinition } from '../appliance/model.js';
 import type { OutputStream } from '../logs/log-line.js';
 import type { OutputCapture } from '../logs/output-capture.js';
-import { makeFifos, openPersistentReader, probeWriter } from './fifo.js';
+import { makeOwnDir, readOwnFile } from '../common/own-files.js';
+import { makeFifos, openFifo, openPersistentReader, probeWriter } from './fifo.js';
 import { sinceBoot, stillRunning } from './process-group.js';
 import type { AdoptResult, RunHandle, Runner } from './runner.js';
 import { runSpec } from './run-spec.js';
@@ -46,9 +47,10 @@ function unlinkIfThere(path: string): void {
   }
 }
 
+/** A record the shim left; a link or a stranger's file there is no record. */
 function readIfThere(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readOwnFile(path);
   } catch {
     return undefined;
   }
@@ -85,7 +87,7 @@ export class ShellRunner implements Runner {
     const fifos: string[] = [];
     for (const { def } of fresh) {
       const dir = this.dirOf(def);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeOwnDir(dir);
       fifos.push(join(dir, 'out'), join(dir, 'err'), join(dir, 'life'));
       if (def.stdin) fifos.push(join(dir, 'in'));
     }
@@ -104,7 +106,7 @@ export class ShellRunner implements Runner {
       out.on('data', feed('out'));
       err.on('data', feed('err'));
       const stdin = def.stdin
-        ? new Socket({ fd: openSync(join(dir, 'in'), constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true })
+        ? new Socket({ fd: openFifo(join(dir, 'in'), constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true })
         : undefined;
       this.runDirs.set(def.ref, { dir, readers: [out, err], stdin });
     }
@@ -128,8 +130,8 @@ export class ShellRunner implements Runner {
     // from, so the last one may stay.
     unlinkIfThere(join(dir, 'pid'));
     const lifePath = join(dir, 'life');
-    const lifeRead = openSync(lifePath, constants.O_RDONLY | constants.O_NONBLOCK);
-    const lifeWrite = openSync(lifePath, constants.O_WRONLY | constants.O_NONBLOCK);
+    const lifeRead = openFifo(lifePath, constants.O_RDONLY | constants.O_NONBLOCK);
+    const lifeWrite = openFifo(lifePath, constants.O_WRONLY | constants.O_NONBLOCK);
     const title = `spew-shim:${def.name}`;
     const standby = this.pool.take(dir, spec);
     if (!standby) this.launcher.run(title, dir, spec);

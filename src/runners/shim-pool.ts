@@ -14,10 +14,11 @@
  * second standby in a slot (a fill asked for twice) is killed.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, readdirSync, rmSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { makeFifos } from './fifo.js';
+import { makeOwnDir } from '../common/own-files.js';
+import { makeFifos, openFifo } from './fifo.js';
 import { signalGroup, stillRunning } from './process-group.js';
 import { FIELD_SEPARATOR, type ShimIdentity } from './shell-shim.js';
 import type { ShimLauncher } from './shim-launcher.js';
@@ -68,11 +69,11 @@ export class ShimPool {
 
   /** Clears out the slots of earlier agents, makes this agent's, and fills every one. */
   open(): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    makeOwnDir(this.dir);
     this.sendAwayLeftovers();
-    for (let slot = 0; slot < this.slots.length; slot++) mkdirSync(this.slotDir(slot), { recursive: true, mode: 0o700 });
+    for (let slot = 0; slot < this.slots.length; slot++) makeOwnDir(this.slotDir(slot));
     makeFifos([join(this.dir, 'ready'), ...this.slots.map((_, slot) => join(this.slotDir(slot), 'go'))]);
-    this.readyReader = new Socket({ fd: openSync(join(this.dir, 'ready'), constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
+    this.readyReader = new Socket({ fd: openFifo(join(this.dir, 'ready'), constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
     let pending = '';
     this.readyReader.setEncoding('utf8');
     this.readyReader.on('data', (chunk: string) => {
@@ -157,7 +158,7 @@ export class ShimPool {
   }
 
   private fill(slot: number): void {
-    if (this.goFds[slot] === undefined) this.goFds[slot] = openSync(join(this.slotDir(slot), 'go'), constants.O_RDWR | constants.O_NONBLOCK);
+    if (this.goFds[slot] === undefined) this.goFds[slot] = openFifo(join(this.slotDir(slot), 'go'), constants.O_RDWR | constants.O_NONBLOCK);
     this.slots[slot] = { state: 'filling' };
     this.launch(slot);
   }
@@ -193,7 +194,7 @@ export class ShimPool {
       const agentDir = join(this.dir, entry.name);
       for (const slot of readdirSync(agentDir)) {
         try {
-          const fd = openSync(join(agentDir, slot, 'go'), constants.O_RDWR | constants.O_NONBLOCK);
+          const fd = openFifo(join(agentDir, slot, 'go'), constants.O_RDWR | constants.O_NONBLOCK);
           writeSync(fd, LEAVE_LINES);
           closeSync(fd);
         } catch {

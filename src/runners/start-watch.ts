@@ -5,8 +5,8 @@
  * the launcher's queue is not lost while the launcher lives; if the launcher dies, its owner
  * asks again. The claim keeps a start that was asked for twice from running twice.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOwnFile } from '../common/own-files.js';
 import { stillRunning } from './process-group.js';
 import { parseShimRecord, type ShimIdentity } from './shell-shim.js';
 import type { ShellProcess } from './shell-process.js';
@@ -73,7 +73,7 @@ export class StartWatch {
 
 function readClaim(runDir: string): ShimIdentity | undefined {
   try {
-    return parseShimRecord(readFileSync(join(runDir, 'pid'), 'utf8'));
+    return parseShimRecord(readOwnFile(join(runDir, 'pid')) ?? '');
   } catch {
     return undefined;
   }

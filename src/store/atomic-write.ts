@@ -1,13 +1,26 @@
 /**
  * Replaces a file so that a reader (or the next agent after a kill -9 or power loss) sees either
  * the old content or the new, never a mix: temp file, fsync, rename, fsync of the directory.
+ * The temp file is created new (O_EXCL, no link followed): whatever stands at its name (left by
+ * a kill -9, or planted) is removed first, never written through.
  */
-import { open, rename } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { OPEN, openOwnFileAsync } from '../common/own-files.js';
+
+async function createTemp(temp: string): Promise<Awaited<ReturnType<typeof openOwnFileAsync>>> {
+  try {
+    return await openOwnFileAsync(temp, OPEN.create);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await unlink(temp);
+    return openOwnFileAsync(temp, OPEN.create);
+  }
+}
 
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
-  const file = await open(temp, 'w', 0o600);
+  const file = await createTemp(temp);
   try {
     await file.writeFile(data);
     await file.sync();

@@ -5,9 +5,10 @@
  * lines, or cut the last one short; the reader skips a line that does not parse. The file is
  * rotated once it passes a size bound, keeping one previous file.
  */
-import { closeSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventRecord } from '../api/wire.js';
+import { OPEN, openOwnFile } from '../common/own-files.js';
 import { readLastLines } from '../logs/log-tail.js';
 
 function endsWithNewline(fd: number, size: number): boolean {
@@ -32,8 +33,8 @@ export class EventLog {
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'events.log');
-    this.fd = openSync(this.path, 'a+', 0o600);
-    this.size = statSync(this.path).size;
+    this.fd = openOwnFile(this.path, OPEN.readAppend);
+    this.size = fstatSync(this.fd).size;
     // A kill -9 mid-write leaves a line without its newline; start ours on a line of its own.
     if (this.size > 0 && !endsWithNewline(this.fd, this.size)) this.size += writeSync(this.fd, '\n');
   }
@@ -87,7 +88,7 @@ export class EventLog {
   private rotate(): void {
     closeSync(this.fd);
     renameSync(this.path, `${this.path}.1`);
-    this.fd = openSync(this.path, 'a', 0o600);
+    this.fd = openOwnFile(this.path, OPEN.append);
     this.size = 0;
   }
 }

@@ -8,9 +8,8 @@
  * dropped, and a line a kill -9 cut short is skipped. Retention happens in memory at once and in
  * the file when the agent starts (the file is rewritten, atomically, with what is kept).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { OPEN, openOwnFileAsync, readOwnFile } from '../common/own-files.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import type { ApplianceVersion } from './version.js';
 
@@ -31,8 +30,8 @@ export class HistoryLog {
   /** Every saved version, by ref, oldest first. */
   load(): Map<string, ApplianceVersion[]> {
     const all = new Map<string, ApplianceVersion[]>();
-    if (!existsSync(this.path)) return all;
-    const text = readFileSync(this.path, 'utf8');
+    const text = readOwnFile(this.path);
+    if (text === undefined) return all;
     this.cutShort = text !== '' && !text.endsWith('\n');
     for (const line of text.split('\n')) {
       if (line === '') continue;
@@ -78,7 +77,7 @@ export class HistoryLog {
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
-      const file = await open(this.path, 'a', 0o600);
+      const file = await openOwnFileAsync(this.path, OPEN.append);
       try {
         await file.writeFile(batch.join(''));
         await file.sync();

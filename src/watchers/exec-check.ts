@@ -4,18 +4,19 @@
  * and its whole group is killed.
  */
 import type { Command } from '../appliance/model.js';
+import type { RunAs } from '../runners/run-as.js';
 import { runInGroup } from '../runners/run-in-group.js';
 import type { CheckResult, WatcherCheck } from './watcher-check.js';
 
 export class ExecCheck implements WatcherCheck {
   constructor(
     private readonly command: Command,
-    /** The appliance's env plus the watcher's extras, on top of the agent's own. */
-    private readonly env: Record<string, string>,
+    /** As the appliance runs: its user, group, env and working directory. */
+    private readonly runAs: RunAs,
   ) {}
 
   async run(timeoutMs: number): Promise<CheckResult> {
-    const end = await runInGroup(this.command, this.env, timeoutMs);
+    const end = await runInGroup(this.command, this.runAs, timeoutMs);
     switch (end.kind) {
       case 'exit':
         if (end.code === 0) return { outcome: 'up' };

@@ -4,6 +4,7 @@
  * empty health watch and goes straight to `running` when its process is up.
  */
 import type { ApplianceDefinition } from '../appliance/model.js';
+import { runAsOf } from '../runners/run-as.js';
 import { createCheck } from './create-check.js';
 import { TcpMonitor } from './tcp-monitor.js';
 import { WatcherLoop, type WatchState, type WatchVerdict } from './watcher-loop.js';
@@ -40,7 +41,7 @@ export class HealthWatch {
       else if (this.members.every((m) => m.state === 'up')) onVerdict(verdict);
     };
     for (const spec of def.watchers) {
-      const loop = new WatcherLoop(spec, createCheck(spec, def.env), relay);
+      const loop = new WatcherLoop(spec, createCheck(spec, runAsOf(def)), relay);
       this.members.push(Object.assign(loop, { label: labelOf(spec) }));
     }
     for (const spec of def.monitors) {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,23 +49,34 @@ describe('hook runner', () => {
     const out = join(scratch(), 'env');
     const { runner, outcomes } = recorder();
     const action = { run: `echo "$SPEW_APPLIANCE|$SPEW_REF|$SPEW_EVENT|$SPEW_REASON|$SPEW_STATE|\${PATH:+path}" > ${out}` };
-    runner.run([action], ctx);
+    runner.run([action], ctx, { env: {} });
     await waitFor('the hook', () => outcomes.length === 1);
     expect(outcomes[0]).toMatchObject({ action, ok: true });
     expect(readFileSync(out, 'utf8')).toBe('web|r-123|crash|exit code 3|backoff|path\n');
   });
 
+  it.runIf(process.getuid?.() === 0)("runs a command hook as the appliance runs: its user, group, env and cwd", async () => {
+    const dir = scratch();
+    chmodSync(dir, 0o777);
+    const out = join(dir, 'who');
+    const { runner, outcomes } = recorder();
+    runner.run([{ run: `echo "$(id -u):$(id -g)|$HOME|$USER|$(pwd)|$ROLE|$SPEW_EVENT" > ${out}` }], ctx, { env: { ROLE: 'db' }, user: 'nobody', group: 'nogroup', cwd: '/tmp' });
+    await waitFor('the hook', () => outcomes.length === 1);
+    expect(outcomes[0]).toMatchObject({ ok: true });
+    expect(readFileSync(out, 'utf8')).toBe('65534:65534|/nonexistent|nobody|/tmp|db|crash\n');
+  });
+
   it('returns at once, before any hook has run', () => {
     const { runner, outcomes } = recorder();
     const started = Date.now();
-    runner.run([{ run: 'sleep 1' }], ctx);
+    runner.run([{ run: 'sleep 1' }], ctx, { env: {} });
     expect(Date.now() - started).toBeLessThan(100);
     expect(outcomes).toEqual([]);
   });
 
   it('reports a failing command with its exit code and last stderr line', async () => {
     const { runner, outcomes } = recorder();
-    runner.run([{ run: 'echo "to stdout"; echo "first" >&2; echo "cannot reach pager" >&2; exit 4' }], ctx);
+    runner.run([{ run: 'echo "to stdout"; echo "first" >&2; echo "cannot reach pager" >&2; exit 4' }], ctx, { env: {} });
     await waitFor('the hook', () => outcomes.length === 1);
     expect(outcomes[0]).toMatchObject({ ok: false, error: 'exit code 4: cannot reach pager' });
   });
@@ -73,7 +84,7 @@ describe('hook runner', () => {
   it('kills a hanging command hook with its process group at the timeout', async () => {
     const pidFile = join(scratch(), 'pgid');
     const { runner, outcomes } = recorder();
-    runner.run([{ run: `echo $$ > ${pidFile}; sleep 1000 & wait`, timeout_ms: 300 }], ctx);
+    runner.run([{ run: `echo $$ > ${pidFile}; sleep 1000 & wait`, timeout_ms: 300 }], ctx, { env: {} });
     await waitFor('the hook', () => outcomes.length === 1);
     expect(outcomes[0]).toMatchObject({ ok: false, error: 'timed out after 300ms' });
     expect(outcomes[0]?.ms).toBeGreaterThanOrEqual(290);
@@ -83,7 +94,7 @@ describe('hook runner', () => {
 
   it('applies the default timeout to hooks that name none', async () => {
     const { runner, outcomes } = recorder(1000);
-    runner.run([{ run: 'sleep 1000' }], ctx);
+    runner.run([{ run: 'sleep 1000' }], ctx, { env: {} });
     await waitFor('the hook', () => outcomes.length === 1);
     expect(outcomes[0]).toMatchObject({ ok: false, error: 'timed out after 1s' });
   });
@@ -100,7 +111,7 @@ describe('hook runner', () => {
       });
     });
     const { runner, outcomes } = recorder();
-    runner.run([{ post: `${url}/hook` }], ctx);
+    runner.run([{ post: `${url}/hook` }], ctx, { env: {} });
     await waitFor('the hook', () => outcomes.length === 1);
     expect(outcomes[0]).toMatchObject({ ok: true });
     expect(bodies).toEqual([{
@@ -118,7 +129,7 @@ describe('hook runner', () => {
     const hanging = await serve(() => undefined);
     const refused = `http://127.0.0.1:${await closedPort()}/`;
     const { runner, outcomes } = recorder();
-    runner.run([{ post: bad }, { post: refused }, { post: hanging, timeout_ms: 200 }], ctx);
+    runner.run([{ post: bad }, { post: refused }, { post: hanging, timeout_ms: 200 }], ctx, { env: {} });
     await waitFor('the hooks', () => outcomes.length === 3);
     expect(outcomes.map((outcome) => (outcome.ok ? 'ok' : outcome.error))).toEqual([
       'status 500', expect.stringContaining('ECONNREFUSED'), 'timed out after 200ms',
@@ -128,7 +139,7 @@ describe('hook runner', () => {
   it('runs one call’s hooks in order, one after another', async () => {
     const log = join(scratch(), 'log');
     const { runner, outcomes } = recorder();
-    runner.run([{ run: `sleep 0.2; echo first >> ${log}` }, { run: `echo second >> ${log}` }], ctx);
+    runner.run([{ run: `sleep 0.2; echo first >> ${log}` }, { run: `echo second >> ${log}` }], ctx, { env: {} });
     await waitFor('the hooks', () => outcomes.length === 2);
     expect(readFileSync(log, 'utf8')).toBe('first\nsecond\n');
   });
@@ -138,8 +149,8 @@ describe('hook runner', () => {
     const hanging = { run: 'sleep 1000', timeout_ms: 2000 };
     const quick = { run: 'true' };
     const started = Date.now();
-    runner.run([hanging], ctx);
-    runner.run([quick], { ...ctx, event: 'restart' });
+    runner.run([hanging], ctx, { env: {} });
+    runner.run([quick], { ...ctx, event: 'restart' }, { env: {} });
     await waitFor('the quick hook', () => at.has(quick));
     expect((at.get(quick) ?? Infinity) - started).toBeLessThan(1000);
     expect(at.has(hanging)).toBe(false);
@@ -149,7 +160,7 @@ describe('hook runner', () => {
 
   it('reports a malformed webhook URL as a failure instead of throwing', async () => {
     const { runner, outcomes } = recorder();
-    runner.run([{ post: 'not a url' }], ctx);
+    runner.run([{ post: 'not a url' }], ctx, { env: {} });
     await waitFor('the hook', () => outcomes.length === 1);
     expect(outcomes[0]).toMatchObject({ ok: false });
   });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApplianceDefinition } from '../../src/appliance/model.js';
 import { runSpec, shellQuote } from '../../src/runners/run-spec.js';
 import { SHIM_SCRIPT } from '../../src/runners/shell-shim.js';
+import type { Identity } from '../../src/runners/user-ids.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -32,12 +33,12 @@ function drain(fd: number): string {
 }
 
 /** Runs one start of `spec` through the real shim, in the foreground; answers what it said and printed. */
-function runThroughShim(appliance: ApplianceDefinition): { life: string; out: string; err: string } {
+function runThroughShim(appliance: ApplianceDefinition, identity?: Identity): { life: string; out: string; err: string } {
   const dir = mkdtempSync(join(tmpdir(), 'spew-spec-'));
   dirs.push(dir);
   spawnSync('mkfifo', ['out', 'err', 'life'].map((name) => join(dir, name)));
   const fds = Object.fromEntries(['out', 'err', 'life'].map((name) => [name, openSync(join(dir, name), constants.O_RDWR | constants.O_NONBLOCK)]));
-  const result = spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir, '', runSpec(appliance, undefined)], { stdio: 'ignore', timeout: 10_000 });
+  const result = spawnSync('/bin/sh', ['-c', SHIM_SCRIPT, 'spew-shim', 'run', dir, '', runSpec(appliance, identity && { ...identity, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 })], { stdio: 'ignore', timeout: 10_000 });
   expect(result.error).toBeUndefined();
   const answer = { life: drain(fds.life as number), out: drain(fds.out as number), err: drain(fds.err as number) };
   for (const fd of Object.values(fds)) closeSync(fd);
@@ -88,8 +89,14 @@ describe('run spec', () => {
   });
 
   it('drops to the user and group through setpriv, dropping supplementary groups', () => {
-    const text = runSpec(def({ command: ['id'] }), { uid: 1000, gid: 1001 });
+    const text = runSpec(def({ command: ['id'] }), { uid: 1000, gid: 1001, env: {} });
     expect(text).toMatch(/; set -- 'setpriv' '--reuid=1000' '--regid=1001' '--clear-groups' '--' 'id'$/);
+  });
+
+  it.runIf(process.getuid?.() === 0)("gives the user's HOME, USER and LOGNAME, unless the appliance's env sets them", () => {
+    const identity = { uid: 1000, gid: 1001, env: { HOME: '/home/ann', USER: 'ann', LOGNAME: 'ann' } };
+    const { out } = runThroughShim(def({ command: ['/usr/bin/env'], env: { LOGNAME: 'mine' } }), identity);
+    expect(out.split('\n')).toEqual(expect.arrayContaining(['HOME=/home/ann', 'USER=ann', 'LOGNAME=mine']));
   });
 
   it('gives the appliance its stdin FIFO only when it asked for one', () => {

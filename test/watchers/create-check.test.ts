@@ -14,7 +14,7 @@ describe('creating checks', () => {
   });
 
   it('gives exec checks the env it is handed', async () => {
-    const check = createCheck({ ...timing, type: 'exec', command: 'test "$ROLE" = primary' }, { ROLE: 'primary' });
+    const check = createCheck({ ...timing, type: 'exec', command: 'test "$ROLE" = primary' }, { env: { ROLE: 'primary' } });
     expect(await check.run(2000)).toEqual({ outcome: 'up' });
   });
 });
