@@ -10,7 +10,7 @@
  * Every other signal that can be caught is ignored (agent-signals.ts); one that asks for an exit
  * during boot is carried out once the boot is done.
  */
-import { chmodSync, lchownSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -93,10 +93,12 @@ export class Agent {
     };
     const pulls = new PullFeed();
     let engine: EngineAnswer | undefined;
-    const runner = new RunnerSet(new ShellRunner(config.state_dir, onCaptureError), async () => {
+    const shell = new ShellRunner(config.state_dir, onCaptureError);
+    const runner = new RunnerSet(shell, async () => {
       engine = { state: 'unreachable', detail: 'connecting' };
       const { DockerRunner } = await import('../runners/docker/docker-runner.js');
       return new DockerRunner({
+        instance: shell.instance,
         onCaptureError,
         onEngineState: (state, detail) => {
           engine = { state, detail };
@@ -106,7 +108,7 @@ export class Agent {
         onImageChosen: (def, tag, digest) => manager.pinImage(def.ref, tag, digest),
         onPullProgress: (def, event) => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' }),
       });
-    });
+    }, () => process.env.DOCKER_HOST !== undefined || existsSync('/var/run/docker.sock'));
     const upgrader = new Upgrader(
       { get: (id) => manager.get(id), redefine: (a, def, source, raw) => manager.redefine(a, def, source, raw), announce: (a, e) => manager.announce(a, e), stopRun: (a) => manager.stopRun(a), startRun: (a) => manager.startRun(a) },
       () => runner.dockerRunner(),
@@ -125,6 +127,7 @@ export class Agent {
       supervision: config.supervision,
       onAppliancesChanged: (appliances) => autoUpgrader.sync(appliances),
       historyLimit: config.history_limit,
+      stopTimeoutMs: config.stop_timeout_ms,
     });
     const defaults = itemDefaults(config);
     try {

@@ -9,7 +9,7 @@ import { describeImage } from '../images/image-source.js';
 import type { Clock, Random } from '../common/clock.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import type { RunHandle, Runner } from '../runners/runner.js';
-import type { PersistedAppliance } from '../store/state-store.js';
+import type { PendingRequest, PersistedAppliance } from '../store/state-store.js';
 import { actionFor, type SupervisedEvent } from '../supervision/bindings.js';
 import { RestartLimiter } from '../supervision/restart-limiter.js';
 import type { RestartThrottle } from '../supervision/restart-throttle.js';
@@ -73,6 +73,8 @@ export class Appliance {
   runningVersion: number | null;
   /** When the scheduled start comes, while one is scheduled. */
   nextStartAt: number | undefined;
+  /** An operator's request being carried out, saved before it began (see the manager). */
+  pending: PendingRequest | undefined;
   private then: AfterStop | undefined;
   private handle: RunHandle | undefined;
   private cancelStart: (() => void) | undefined;
@@ -96,6 +98,7 @@ export class Appliance {
     this.lastExit = saved.last_exit;
     this.version = saved.version;
     this.runningVersion = saved.running_version;
+    this.pending = saved.pending;
     if (saved.ended) {
       this.state = saved.ended.state;
       this.reason = saved.ended.reason;
@@ -262,6 +265,7 @@ export class Appliance {
       version: this.version,
       running_version: this.handle ? this.runningVersion : null,
       ...(ended ? { ended: { state: this.state as 'stopped' | 'crashed' | 'failed', reason: this.reason } } : {}),
+      ...(this.pending && { pending: this.pending }),
     };
   }
 

@@ -2,18 +2,23 @@
  * The manager owns every appliance of this agent: it loads them at boot, re-adopts what an
  * earlier agent left running, and carries out operators' requests. Each request resolves once
  * the appliance has reached the state asked for, so `spew stop` returns when it has stopped.
+ *
+ * What an operator asks for is saved before it is acted on: the desired state for start and
+ * stop, a pending request for a restart (onto a new version, for an apply) or a removal. An
+ * agent killed at any instant leaves either what was asked for or what was before, and the
+ * next agent finishes a pending request (see `takeOver`).
  */
 import type { Logger } from 'winston';
 import type { ApplianceStatus, EventRecord, PlanEntry } from '../api/wire.js';
-import { SpewError } from '../common/errors.js';
+import { errorMessage, SpewError } from '../common/errors.js';
 import type { LoadedItem } from '../config/appliance-file.js';
 import { OutputCapture } from '../logs/output-capture.js';
 import { RotatingLogFile } from '../logs/rotating-log-file.js';
 import { applianceLogPath } from '../logs/appliance-log-path.js';
-import type { Runner } from '../runners/runner.js';
+import type { FoundRun, Runner } from '../runners/runner.js';
 import { runAsOf } from '../runners/run-as.js';
 import type { EventLog } from '../store/event-log.js';
-import { StateStore, type PersistedAppliance } from '../store/state-store.js';
+import { StateStore, type PendingRequest, type PersistedAppliance } from '../store/state-store.js';
 import { systemClock, systemRandom, systemTimers } from '../common/clock.js';
 import type { SupervisionSettings } from '../config/instance-config.js';
 import { HookRunner, type HookOutcome } from '../hooks/hook-runner.js';
@@ -44,6 +49,8 @@ export interface ManagerOptions {
   onAppliancesChanged?: (appliances: Appliance[]) => void;
   /** Versions kept per appliance (instance config `history_limit`). */
   historyLimit: number;
+  /** The instance's stop timeout, for runs found of appliances the agent does not know. */
+  stopTimeoutMs: number;
 }
 
 /** How `apply` carries out an update of a running appliance. */
@@ -122,9 +129,10 @@ export class Manager implements UpgradeHost {
    * takes over what still runs and starts what should run.
    */
   async boot(firstBootItems: () => Promise<LoadedItem[]>): Promise<void> {
-    let saved = await this.store.load();
+    const loaded = await this.store.load();
     const versions = this.historyLog.load();
-    if (saved === undefined) {
+    let saved: PersistedAppliance[];
+    if (loaded.kind === 'none') {
       const items = await firstBootItems();
       checkDependencies(items);
       // Whatever history there is was never committed by a state file: an earlier first boot cut short.
@@ -145,6 +153,11 @@ export class Manager implements UpgradeHost {
       }));
       this.opts.logger.info(`first boot: ${saved.length} appliance(s) from config files`);
     } else {
+      saved = loaded.appliances;
+      if (loaded.kind === 'recovered') {
+        const kept = loaded.keptAs ? `; the damaged file is kept as ${loaded.keptAs}` : '';
+        this.opts.logger.error(`state: ${this.store.path}: ${loaded.problem}; recovered all ${saved.length} appliance(s) from its copy ${this.store.copyPath}${kept}`);
+      }
       for (const entry of saved) {
         const history = committedHistory(entry, versions.get(entry.definition.ref) ?? []);
         history.retain(this.opts.historyLimit, entry.running_version);
@@ -155,8 +168,32 @@ export class Manager implements UpgradeHost {
     const appliances = saved.map((entry) => this.add(entry));
     await this.store.save();
     await this.opts.runner.prepare(appliances.map((a) => ({ def: a.definition, capture: a.capture })));
+    // Before anything starts: whatever of this instance runs that no appliance here accounts for.
+    const found = await this.opts.runner.survey(loaded.kind === 'loaded' ? 'loaded' : 'all');
+    await this.stopStrays(found, loaded.kind === 'none');
     await Promise.all(appliances.map((a) => this.takeOver(a)));
     this.changed();
+  }
+
+  /**
+   * Runs of this instance that no appliance accounts for: their state was lost (a first boot
+   * that finds any means it was), or they are what a dead run's process group left. Stopped,
+   * loudly, before any appliance starts: never a second copy beside an unsupervised first.
+   */
+  private async stopStrays(found: FoundRun[], firstBoot: boolean): Promise<void> {
+    const strays = found.filter((run) => run.leftover || !this.byRef.has(run.ref));
+    if (strays.length === 0) return;
+    const { logger } = this.opts;
+    if (firstBoot && strays.some((run) => !run.leftover)) {
+      logger.error(`state: neither ${this.store.path} nor its copy is there, yet this instance has runs up: its state was lost; they are stopped before the appliance files start anew`);
+    }
+    await Promise.all(strays.map(async (run) => {
+      const known = this.byRef.get(run.ref);
+      const who = `${run.label} (appliance ${run.name ?? known?.name ?? 'unknown'}, ref ${run.ref})`;
+      if (run.leftover) logger.warn(`${who}: the run it belonged to has ended: killing it`);
+      else logger.error(`${who} belongs to this instance but to no appliance the agent has: stopping it`);
+      await this.opts.runner.stopStray(run, known?.definition.stop_signal ?? 'SIGTERM', known?.definition.stop_timeout_ms ?? this.opts.stopTimeoutMs);
+    }));
   }
 
   /**
@@ -182,17 +219,50 @@ export class Manager implements UpgradeHost {
     this.opts.onAppliancesChanged?.(this.all());
   }
 
+  /**
+   * Takes over what an earlier agent left: re-adopts the run, and finishes the request it had
+   * begun (a restart whose run is still the old one; a removal).
+   */
   private async takeOver(appliance: Appliance): Promise<void> {
     const found = await this.opts.runner.adopt(appliance.definition);
+    if (found.note) this.opts.logger.warn(`${appliance.name}: ${found.note}`);
+    const pending = appliance.pending;
     if (found.kind === 'running') {
       appliance.adopt(found.handle);
       this.opts.logger.info(`${appliance.name}: re-adopted pid ${found.handle.pid}`);
+    }
+    if (pending?.kind === 'remove') {
+      this.finish(appliance, 'remove', () => this.remove(appliance.ref));
+    } else if (pending?.kind === 'restart') {
+      // A run that began after the request is the restart's own: only the rest is left to do.
+      const restarted = found.kind === 'running' && found.handle.startedAt.getTime() > Date.parse(pending.asked_at);
+      this.finish(appliance, 'restart', () => this.finishRestart(appliance, pending, restarted));
+    } else if (found.kind === 'running') {
       if (appliance.desired === 'stopped') appliance.dispatch({ kind: 'stop-request', kill: false });
     } else if (found.kind === 'exited' && appliance.desired === 'running') {
       appliance.endedWhileAway(found.reason);
     } else if (appliance.desired === 'running') {
       appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
     }
+  }
+
+  /** Carries on with a request an earlier agent saved but did not live to finish. */
+  private finish(appliance: Appliance, what: string, work: () => Promise<unknown>): void {
+    this.opts.logger.warn(`${appliance.name}: finishing the ${what} asked for before the last agent ended`);
+    work().catch((err: unknown) => this.opts.logger.error(`${appliance.name}: the ${what} asked for before the last agent ended failed: ${errorMessage(err)}`));
+  }
+
+  private async finishRestart(appliance: Appliance, pending: Extract<PendingRequest, { kind: 'restart' }>, restarted: boolean): Promise<void> {
+    if (pending.version !== undefined && pending.version !== appliance.version) {
+      const target = this.histories.get(appliance.ref)?.versions.find((v) => v.version === pending.version);
+      if (!restarted) await this.stopRun(appliance);
+      if (target) appliance.redefine(target.definition, target.version);
+    } else if (!restarted) {
+      await this.stopRun(appliance);
+    }
+    appliance.pending = undefined;
+    if (restarted) await this.store.save();
+    else await this.start(appliance.ref);
   }
 
   private add(entry: PersistedAppliance): Appliance {
@@ -302,6 +372,7 @@ export class Manager implements UpgradeHost {
     const appliance = this.get(id);
     appliance.desired = 'running';
     appliance.resetLimits();
+    await this.store.save();
     appliance.dispatch({ kind: 'start', n: appliance.starts + 1 });
     await appliance.until();
     await this.store.save();
@@ -311,20 +382,32 @@ export class Manager implements UpgradeHost {
   async stop(id: string, kill: boolean): Promise<Appliance> {
     const appliance = this.get(id);
     appliance.desired = 'stopped';
+    // An operator's stop overrides a restart that was under way.
+    if (appliance.pending?.kind === 'restart') appliance.pending = undefined;
+    await this.store.save();
     appliance.dispatch({ kind: 'stop-request', kill });
     await appliance.until(IDLE);
     await this.store.save();
     return appliance;
   }
 
+  /** Stops the run and starts a new one; it is meant to run all along, so it never rests `stopped`. */
   async restart(id: string): Promise<Appliance> {
-    await this.stop(id, false);
+    const appliance = this.get(id);
+    appliance.desired = 'running';
+    appliance.pending = { kind: 'restart', asked_at: new Date().toISOString() };
+    await this.store.save();
+    await this.stopRun(appliance);
+    appliance.pending = undefined;
     return this.start(id);
   }
 
   /** Stops the appliance, then forgets it; answers its last status. */
   async remove(id: string): Promise<ApplianceStatus> {
-    const appliance = await this.stop(id, false);
+    const appliance = this.get(id);
+    appliance.pending = { kind: 'remove' };
+    await this.store.save();
+    await this.stopRun(appliance);
     const last = appliance.status(Date.now());
     appliance.dispatch({ kind: 'delete' });
     this.histories.delete(appliance.ref);
@@ -385,13 +468,27 @@ export class Manager implements UpgradeHost {
     this.changed();
   }
 
-  /** A new version of the definition, and a restart onto it if the appliance should run. */
+  /**
+   * A new version of the definition, and a restart onto it if the appliance should run. The
+   * old run is stopped as its own definition says (its stop signal and timeout); the restart
+   * onto the new version is saved as pending first, so that an agent killed in between leaves
+   * the old version running or the new one, never the appliance stopped.
+   */
   async restartOnto(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem, noRestart = false): Promise<void> {
-    const restart = appliance.desired === 'running' && !noRestart;
-    if (restart) await this.stop(appliance.ref, false);
-    await this.redefine(appliance, def, source, raw);
+    if (appliance.desired !== 'running' || noRestart) {
+      await this.redefine(appliance, def, source, raw);
+      this.record(appliance, { kind: 'update', version: appliance.version });
+      return;
+    }
+    const { version, written } = this.addVersion(def, raw ?? this.historyOf(appliance.ref).latest.raw, source);
+    await written;
+    appliance.pending = { kind: 'restart', asked_at: new Date().toISOString(), version: version.version };
+    await this.store.save();
+    await this.stopRun(appliance);
+    appliance.redefine(def, version.version);
+    appliance.pending = undefined;
     this.record(appliance, { kind: 'update', version: appliance.version });
-    if (restart) await this.start(appliance.ref);
+    await this.start(appliance.ref);
   }
 
   /** A container start chose its image (resolved `vsn`, digest): that it keeps, as a new version. */
@@ -603,8 +700,14 @@ function dependencyKindOf(event: ApplianceEvent, from: ApplianceState, next: Tra
  */
 function committedHistory(entry: PersistedAppliance, versions: ApplianceVersion[]): VersionHistory {
   const history = new VersionHistory(entry.definition.ref, versions);
-  history.truncateAfter(entry.version);
-  if (history.versions.length > 0 && history.latest.version === entry.version) return history;
+  // A restart onto a newer version was asked for: that version was committed with the request.
+  const onto = entry.pending?.kind === 'restart' ? entry.pending.version : undefined;
+  history.truncateAfter(Math.max(entry.version, onto ?? 0));
+  // A version the history lost cannot be restarted onto: the restart stays, onto what the state has.
+  if (entry.pending?.kind === 'restart' && onto !== undefined && !history.versions.some((v) => v.version === onto)) {
+    entry.pending = { kind: 'restart', asked_at: entry.pending.asked_at };
+  }
+  if (history.versions.some((v) => v.version === entry.version)) return history;
   return new VersionHistory(entry.definition.ref, [
     ...history.versions,
     {

@@ -8,6 +8,7 @@
  * the working directory, the environment, and the argv as "$@".
  */
 import { argvOf, type ApplianceDefinition } from '../appliance/model.js';
+import { INSTANCE_VARIABLE } from './instance-scan.js';
 import type { Identity } from './user-ids.js';
 
 /**
@@ -30,8 +31,10 @@ export function runSpec(def: ApplianceDefinition, identity: Identity | undefined
     steps.push(`cd -- ${shellQuote(def.cwd)} || { echo "error $$ "${message} >&3; exit 1; }`);
   }
   const env = { ...identity?.env, ...def.env, SPEW_APPLIANCE: def.name, SPEW_REF: def.ref };
-  const exported = Object.entries(env).filter(([name]) => SHELL_NAME.test(name));
-  const odd = Object.entries(env).filter(([name]) => !SHELL_NAME.test(name));
+  // The shim's own marker (instance-scan.ts) passes to the appliance as it is: no env can hide it.
+  const entries = Object.entries(env).filter(([name]) => name !== INSTANCE_VARIABLE);
+  const exported = entries.filter(([name]) => SHELL_NAME.test(name));
+  const odd = entries.filter(([name]) => !SHELL_NAME.test(name));
   if (exported.length > 0) steps.push(`export ${exported.map(([name, value]) => `${name}=${shellQuote(value)}`).join(' ')}`);
   const argv = [
     ...(odd.length > 0 ? ['env', ...odd.map(([name, value]) => `${name}=${value}`)] : []),

@@ -7,15 +7,18 @@
 import type { ApplianceDefinition } from '../appliance/model.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import type { DockerRunner } from './docker/docker-runner.js';
-import type { AdoptResult, RunHandle, Runner } from './runner.js';
+import type { Adoption, FoundRun, RunHandle, Runner, SurveyScope } from './runner.js';
 
 export class RunnerSet implements Runner {
   private docker: DockerRunner | undefined;
+  private readonly surveyedBy = new WeakMap<FoundRun, Runner>();
   private loading: Promise<DockerRunner> | undefined;
 
   constructor(
     private readonly shell: Runner,
     private readonly makeDocker: () => Promise<DockerRunner>,
+    /** Whether a Docker engine may be there to ask (DOCKER_HOST, or the default socket). */
+    private readonly engineMayRun: () => boolean = () => false,
   ) {}
 
   /** The Docker runner; only a docker appliance that has been prepared can ask for it. */
@@ -58,7 +61,25 @@ export class RunnerSet implements Runner {
     return this.of(def).start(def);
   }
 
-  adopt(def: ApplianceDefinition): Promise<AdoptResult> {
+  /**
+   * The shell runner's survey, and the Docker runner's when one is loaded; for `all`, also when
+   * none is yet but an engine may be there (its containers could be this instance's).
+   */
+  async survey(scope: SurveyScope): Promise<FoundRun[]> {
+    if (scope === 'all' && !this.docker && this.engineMayRun()) await this.loadDocker();
+    const found = await Promise.all([this.shell, this.docker].map(async (runner) => {
+      const runs = runner ? await runner.survey(scope) : [];
+      for (const run of runs) this.surveyedBy.set(run, runner as Runner);
+      return runs;
+    }));
+    return found.flat();
+  }
+
+  stopStray(run: FoundRun, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    return this.surveyedBy.get(run)?.stopStray(run, signal, timeoutMs) ?? Promise.resolve();
+  }
+
+  adopt(def: ApplianceDefinition): Promise<Adoption> {
     return this.of(def).adopt(def);
   }
 

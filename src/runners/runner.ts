@@ -33,6 +33,25 @@ export type AdoptResult =
   | { kind: 'exited'; reason: ExitReason }
   | { kind: 'absent' };
 
+export type SurveyScope = 'loaded' | 'all';
+
+/** What an adoption did beyond the usual, for the agent's log ("its pid record was lost: ..."). */
+export type Adoption = AdoptResult & { note?: string };
+
+/**
+ * A run of this agent's instance found on the host by its marker (see instance-scan.ts), not by
+ * any record the agent keeps, which may be lost.
+ */
+export interface FoundRun {
+  ref: string;
+  /** The appliance's name, as the run was started with it, when it still says. */
+  name?: string;
+  /** What it is, for the agent's log: `pid 1234`, `container 3f2a9c...`. */
+  label: string;
+  /** The shim that served it is gone: this is what its process group left behind. */
+  leftover: boolean;
+}
+
 export interface Runner {
   /**
    * Makes ready what an appliance keeps across its starts (run dir, output pipes), for many
@@ -41,8 +60,16 @@ export interface Runner {
   prepare(items: { def: ApplianceDefinition; capture: OutputCapture }[]): Promise<void>;
   /** Starts the appliance. Synchronous and fast: it sits on the crash-to-running path. */
   start(def: ApplianceDefinition): RunHandle;
+  /**
+   * Every run of this instance on the host now, whatever the records say; before anything is
+   * started or adopted. `adopt` then draws on what this found. `all`: also where no appliance
+   * the agent knows has made a runner needed yet (the state was lost or recovered).
+   */
+  survey(scope: SurveyScope): Promise<FoundRun[]>;
+  /** Ends a run the agent does not know (its state was lost): `signal`, then SIGKILL after `timeoutMs`. */
+  stopStray(run: FoundRun, signal: NodeJS.Signals, timeoutMs: number): Promise<void>;
   /** Takes over an appliance that a previous agent started and that may still run. */
-  adopt(def: ApplianceDefinition): Promise<AdoptResult>;
+  adopt(def: ApplianceDefinition): Promise<Adoption>;
   /** Forwards input to the appliance's stdin; false when it was not created with `stdin`. */
   input(def: ApplianceDefinition, data: Buffer): boolean;
   /** Forgets an appliance for good (removed): closes its pipes and deletes its run dir. */

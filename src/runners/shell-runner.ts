@@ -7,7 +7,7 @@
  * Per appliance, in STATE_DIR/run/REF/: `out`, `err`, `life` (and `in` with stdin) FIFOs, and
  * the shim's `pid` and `exit` records.
  */
-import { closeSync, constants, rmSync, unlinkSync } from 'node:fs';
+import { constants, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ApplianceDefinition } from '../appliance/model.js';
@@ -15,11 +15,13 @@ import type { OutputStream } from '../logs/log-line.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import { makeOwnDir, readOwnFile } from '../common/own-files.js';
 import { makeFifos, openFifo, openPersistentReader, probeWriter } from './fifo.js';
+import { endSession, scanInstance, sessionMembers, type InstanceSession } from './instance-scan.js';
 import { sinceBoot, stillRunning } from './process-group.js';
-import type { AdoptResult, RunHandle, Runner } from './runner.js';
+import type { Adoption, FoundRun, RunHandle, Runner } from './runner.js';
 import { runSpec } from './run-spec.js';
 import { ShellProcess } from './shell-process.js';
-import { parseExitRecord, parseShimRecord } from './shell-shim.js';
+import { parseExitRecord, parseShimRecord, type ShimRecord } from './shell-shim.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
 import { ShimLauncher } from './shim-launcher.js';
 import { ShimPool } from './shim-pool.js';
 import { StartWatch } from './start-watch.js';
@@ -64,6 +66,11 @@ export class ShellRunner implements Runner {
   /** Every run this runner watches, started or adopted, until it ends. */
   private readonly runs = new Set<ShellProcess>();
   private poolOpen = false;
+  /** What marks this instance's processes: the state dir's real path (instance-scan.ts). */
+  readonly instance: string;
+  /** Runs with a live shim that the last survey found, by ref. */
+  private surveyed = new Map<string, InstanceSession[]>();
+  private readonly sessionOf = new WeakMap<FoundRun, InstanceSession>();
 
   constructor(
     private readonly stateDir: string,
@@ -71,7 +78,8 @@ export class ShellRunner implements Runner {
     private readonly onCaptureError: (def: ApplianceDefinition, err: unknown) => void,
     options: ShellRunnerOptions = {},
   ) {
-    this.launcher = new ShimLauncher({
+    this.instance = realpathSync(stateDir);
+    this.launcher = new ShimLauncher(this.instance, {
       onFailure: (dir) => this.launchFailed(dir),
       onGone: () => this.relaunch(),
     });
@@ -155,25 +163,76 @@ export class ShellRunner implements Runner {
     return handle;
   }
 
-  async adopt(def: ApplianceDefinition): Promise<AdoptResult> {
+  async survey(): Promise<FoundRun[]> {
+    this.surveyed = new Map();
+    return scanInstance(this.instance, join(this.stateDir, 'run')).map((session) => {
+      const leftover = session.shim === undefined;
+      const found: FoundRun = {
+        ref: session.ref,
+        ...(session.name !== undefined && { name: session.name }),
+        label: leftover ? `${plural(session.members.length, 'process', 'processes')} left of the run of pid ${session.sid}` : `pid ${session.sid}`,
+        leftover,
+      };
+      this.sessionOf.set(found, session);
+      if (!leftover) this.surveyed.set(session.ref, [...(this.surveyed.get(session.ref) ?? []), session]);
+      return found;
+    });
+  }
+
+  async stopStray(run: FoundRun, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    const session = this.sessionOf.get(run);
+    if (session) await endSession(session.sid, oldestStart(session), run.leftover ? 'SIGKILL' : signal, timeoutMs);
+  }
+
+  /**
+   * Takes over the run its record names; or, with the record lost or damaged, the run the survey
+   * found serving this ref on the run dir's own lifeline (its record written anew). A run found
+   * on a lifeline that is no longer the run dir's (the run dir was lost) cannot be watched: it
+   * is stopped, and the appliance starts afresh. Never two runs of one appliance.
+   */
+  async adopt(def: ApplianceDefinition): Promise<Adoption> {
     const dir = this.dirOf(def);
     const pidPath = join(dir, 'pid');
-    const probe = probeWriter(join(dir, 'life'));
-    const record = parseShimRecord(readIfThere(pidPath) ?? '');
-    if (!record || !stillRunning(record)) {
-      closeSync(probe.fd);
-      // A writer that is not the shim we recorded is a stranger: never signal it.
-      if (!record || probe.writer) return { kind: 'absent' };
-      const reason = parseExitRecord(readIfThere(join(dir, 'exit')) ?? '', record.pid) ?? { kind: 'signal', signal: 'SIGKILL' };
-      // Consumed: the next agent must not report this same ending again.
-      unlinkIfThere(pidPath);
-      return { kind: 'exited', reason };
+    const text = readIfThere(pidPath);
+    const record = parseShimRecord(text ?? '');
+    const live = this.surveyed.get(def.ref) ?? [];
+    const recorded = record && stillRunning(record) ? record : undefined;
+    const lifelineInode = inodeOf(join(dir, 'life'));
+    const session = recorded
+      ? live.find((s) => s.sid === recorded.pid)
+      : live.find((s) => s.shim?.lifeline === lifelineInode);
+    const others = live.filter((s) => s !== session);
+    const notes: string[] = [];
+    for (const other of others) {
+      await endSession(other.sid, oldestStart(other), def.stop_signal, def.stop_timeout_ms);
+      notes.push(`stopped pid ${other.sid}, a run of it that ${session || recorded ? 'was a second copy' : 'no longer has its run dir\'s lifeline (the run dir was lost)'}`);
     }
+    const shim = recorded ?? (session && shimRecordOf(session));
+    if (shim) {
+      if (!recorded) {
+        await writeFileAtomic(pidPath, `${shim.pid} ${shim.startTime} ${shim.runSince}\n`);
+        notes.push(`its pid record was ${text === undefined ? 'lost' : record ? 'out of date' : 'damaged'}: re-adopted pid ${shim.pid}, found by this instance's marker`);
+      }
+      return { ...this.adoptRun(dir, shim), ...(notes.length > 0 && { note: notes.join('; ') }) };
+    }
+    const note = notes.length > 0 ? { note: notes.join('; ') } : {};
+    if (!record) return { kind: 'absent', ...note };
+    // What its process group left behind would run on unsupervised: it goes as it would had
+    // the run ended under an agent.
+    for (const member of sessionMembers(record.pid, record.startTime)) signalQuietly(member.pid);
+    const reason = parseExitRecord(readIfThere(join(dir, 'exit')) ?? '', record.pid) ?? { kind: 'signal', signal: 'SIGKILL' };
+    // Consumed: the next agent must not report this same ending again.
+    unlinkIfThere(pidPath);
+    return { kind: 'exited', reason, ...note };
+  }
+
+  private adoptRun(dir: string, shim: ShimRecord): Adoption {
     // The probe's descriptor is the reader, so no writer comes and goes unseen in between; a
     // shim that has claimed its start but not opened the lifeline yet (its agent died a moment
     // ago) is watched from the moment it does.
+    const probe = probeWriter(join(dir, 'life'));
     const lifeline = new Socket({ fd: probe.fd, readable: true, writable: false });
-    const handle = new ShellProcess(lifeline, dir, { shim: record, startedAt: sinceBoot(record.runSince), pending: probe.pending });
+    const handle = new ShellProcess(lifeline, dir, { shim, startedAt: sinceBoot(shim.runSince), pending: probe.pending });
     this.watch(handle);
     return { kind: 'running', handle };
   }
@@ -224,6 +283,42 @@ export class ShellRunner implements Runner {
     this.pool.relaunch();
     for (const start of this.starts.launched()) this.launcher.run(start.title, start.runDir, start.spec);
   }
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The start time of the session's oldest process: nothing of the run began before it. */
+function oldestStart(session: InstanceSession): string {
+  return session.members.reduce((oldest, m) => (BigInt(m.startTime) < BigInt(oldest) ? m.startTime : oldest), session.members[0]?.startTime ?? '0');
+}
+
+/** Clock ticks a second in /proc (USER_HZ, the same on every Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** A record for a run found without one: its shim, and when its appliance began. */
+function shimRecordOf(session: InstanceSession): ShimRecord | undefined {
+  const shim = session.shim;
+  if (!shim) return undefined;
+  const appliance = session.members.find((m) => m.ppid === shim.pid) ?? shim;
+  return { pid: shim.pid, startTime: shim.startTime, runSince: Number(appliance.startTime) / TICKS_PER_SECOND };
+}
+
+function signalQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone meanwhile.
+  }
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** A start that never got a process: it ends at once with the reason. */

@@ -10,6 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
+import { INSTANCE_VARIABLE } from './instance-scan.js';
 import { FIELD_SEPARATOR, LAUNCHER_SCRIPT, SHIM_SCRIPT } from './shell-shim.js';
 
 const OPTIONS = {
@@ -35,6 +36,8 @@ export class ShimLauncher {
   private next = 0;
 
   constructor(
+    /** Marks every shim and appliance process it starts as this instance's (instance-scan.ts). */
+    private readonly instance: string,
     private readonly events: {
       /** A shim that could not be started, by the dir it was asked for. */
       onFailure: (dir: string) => void;
@@ -70,7 +73,7 @@ export class ShimLauncher {
   private running(index: number): LauncherProcess {
     const running = this.processes[index];
     if (running) return running;
-    const child = execa('/bin/sh', ['-c', LAUNCHER_SCRIPT, 'spew-launcher', SHIM_SCRIPT], OPTIONS);
+    const child = execa('/bin/sh', ['-c', LAUNCHER_SCRIPT, 'spew-launcher', SHIM_SCRIPT], { ...OPTIONS, env: { [INSTANCE_VARIABLE]: this.instance } });
     child.stdin.on('error', () => undefined);
     let pending = '';
     child.stdout.setEncoding('utf8');

@@ -18,16 +18,18 @@ async function createTemp(temp: string): Promise<Awaited<ReturnType<typeof openO
   }
 }
 
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+/** `durable: false` skips the fsyncs: the file is whole or old after a kill, not after a power cut. */
+export async function writeFileAtomic(path: string, data: string, { durable = true } = {}): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
   const file = await createTemp(temp);
   try {
     await file.writeFile(data);
-    await file.sync();
+    if (durable) await file.sync();
   } finally {
     await file.close();
   }
   await rename(temp, path);
+  if (!durable) return;
   // The rename lives in the directory; without this fsync a power loss can undo it.
   const dir = await open(dirname(path), 'r');
   try {

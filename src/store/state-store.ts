@@ -1,15 +1,33 @@
 /**
- * The agent's durable memory: every appliance's definition, whether it should run, and its
- * counters, in STATE_DIR/state.json. Process identities are not here: the shim records them in
- * each run dir (see runners/shell-shim.ts), where they are written before anything can be lost.
+ * The agent's durable memory: every appliance's definition, whether it should run, an
+ * operator's request in flight, and its counters, in STATE_DIR/state.json. Process identities
+ * are not here: the shim records them in each run dir (see runners/shell-shim.ts), where they
+ * are written before anything can be lost.
+ *
+ * Every write goes to state.json (temp file, fsync, rename) and then to its copy state.json.1,
+ * so that a state file deleted or damaged while no agent ran (by hand, by a tool, by a bad disk
+ * block) is recovered whole from the copy, loudly, rather than taken for a first boot.
  *
  * Writes are coalesced: any number of changes while a write is in flight become one more write,
  * so a crash loop of hundreds of appliances costs a few writes a second, not one per event.
  */
-import { readFile } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApplianceDefinition } from '../appliance/model.js';
+import { SpewError, errorMessage } from '../common/errors.js';
+import { readOwnFileAsync } from '../common/own-files.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { parseStateFile, STATE_FORMAT } from './state-file.js';
+
+/**
+ * An operator's request that is recorded before it is carried out, so that an agent killed in
+ * the middle leaves it for the next agent to finish: a restart (the run that began before
+ * `asked_at` is to be replaced) or a removal.
+ */
+export type PendingRequest =
+  /** `version`: the version of its history to restart onto (an apply, a rollback), when not the one it has. */
+  | { kind: 'restart'; asked_at: string; version?: number }
+  | { kind: 'remove' };
 
 export interface PersistedAppliance {
   definition: ApplianceDefinition;
@@ -23,15 +41,21 @@ export interface PersistedAppliance {
   running_version: number | null;
   /** Why it is not running when it ended for good (failed, crashed and left alone). */
   ended?: { state: 'stopped' | 'crashed' | 'failed'; reason: string };
+  pending?: PendingRequest;
 }
 
-interface StateFile {
-  format: 1;
-  appliances: PersistedAppliance[];
-}
+export type StateLoad =
+  /** Neither the state file nor its copy is there: nothing was ever saved (or both were removed). */
+  | { kind: 'none' }
+  | { kind: 'loaded'; appliances: PersistedAppliance[] }
+  /** The state file was missing or damaged (`problem`); its copy was read instead. */
+  | { kind: 'recovered'; appliances: PersistedAppliance[]; problem: string; keptAs?: string };
+
+type Read = { kind: 'missing' } | { kind: 'damaged'; problem: string } | { kind: 'good'; appliances: PersistedAppliance[] };
 
 export class StateStore {
-  private readonly path: string;
+  readonly path: string;
+  readonly copyPath: string;
   /**
    * Each definition's JSON, made once: definitions are replaced, never changed in place, and
    * they are most of the file, which a busy agent writes several times a second.
@@ -39,30 +63,62 @@ export class StateStore {
   private readonly definitionJson = new WeakMap<ApplianceDefinition, string>();
   private writing: Promise<void> | undefined;
   private dirty = false;
+  /** Why the last write failed, while writes fail (a full disk): `spew status` says so. */
+  private failing: { error: string; since: Date } | undefined;
 
   constructor(
     stateDir: string,
     private readonly snapshot: () => PersistedAppliance[],
     private readonly onError: (err: unknown) => void,
+    private readonly now: () => Date = () => new Date(),
   ) {
     this.path = join(stateDir, 'state.json');
+    this.copyPath = `${this.path}.1`;
   }
 
-  /** The saved appliances, or undefined on a first boot (no state file yet). */
-  async load(): Promise<PersistedAppliance[] | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+  /**
+   * The saved appliances, from the state file or else from its copy. Neither loading while
+   * something is there is an error naming both files and what to do: the agent does not guess.
+   */
+  async load(): Promise<StateLoad> {
+    const main = await this.read(this.path);
+    if (main.kind === 'good') return { kind: 'loaded', appliances: main.appliances };
+    const copy = await this.read(this.copyPath);
+    if (main.kind === 'missing' && copy.kind === 'missing') return { kind: 'none' };
+    const problem = main.kind === 'missing' ? 'it is missing' : main.problem;
+    if (copy.kind === 'good') {
+      // Kept for whoever wants to know what happened to it; the next save writes a good one.
+      const keptAs = main.kind === 'damaged' ? `${this.path}.damaged-${this.now().toISOString().replaceAll(':', '')}` : undefined;
+      if (keptAs) await rename(this.path, keptAs);
+      return { kind: 'recovered', appliances: copy.appliances, problem, ...(keptAs && { keptAs }) };
     }
-    const parsed = JSON.parse(text) as StateFile;
-    if (parsed.format !== 1) throw new Error(`${this.path}: unknown state format ${String(parsed.format)}`);
-    return parsed.appliances;
+    const copyProblem = copy.kind === 'missing' ? 'it is missing' : copy.problem;
+    throw new SpewError(
+      'STATE_DAMAGED',
+      `cannot load the agent's state: ${this.path}: ${problem}; its copy ${this.copyPath}: ${copyProblem}. ` +
+        'The appliances of this instance run on, unsupervised. Restore either file from a backup; or, to start afresh, ' +
+        `move both aside (mv ${this.path} ${this.path}.bad): the agent then stops what runs of this instance and reads the appliance files again.`,
+    );
   }
 
-  /** The state file's text: JSON.stringify of a StateFile, with the definitions' JSON reused. */
+  private async read(path: string): Promise<Read> {
+    let text: string | undefined;
+    try {
+      text = await readOwnFileAsync(path);
+    } catch (err) {
+      return { kind: 'damaged', problem: errorMessage(err) };
+    }
+    if (text === undefined) return { kind: 'missing' };
+    const parsed = parseStateFile(text);
+    return 'problem' in parsed ? { kind: 'damaged', problem: parsed.problem } : { kind: 'good', appliances: parsed.appliances };
+  }
+
+  /** Why saving fails right now, or undefined while it works. */
+  get saveError(): { error: string; since: Date } | undefined {
+    return this.failing;
+  }
+
+  /** The state file's text: JSON.stringify of the file's object, with the definitions' JSON reused. */
   private serialise(appliances: PersistedAppliance[]): string {
     const entries = appliances.map(({ definition, ...rest }) => {
       let json = this.definitionJson.get(definition);
@@ -72,7 +128,7 @@ export class StateStore {
       }
       return `{"definition":${json},${JSON.stringify(rest).slice(1)}`;
     });
-    return `{"format":1,"appliances":[${entries.join(',')}]}`;
+    return `{"format":${STATE_FORMAT},"appliances":[${entries.join(',')}]}`;
   }
 
   /** Asks for a write of the current snapshot; returns when a write that includes it is done. */
@@ -92,9 +148,14 @@ export class StateStore {
   private async drain(): Promise<void> {
     while (this.dirty) {
       this.dirty = false;
+      const text = this.serialise(this.snapshot());
       try {
-        await writeFileAtomic(this.path, this.serialise(this.snapshot()));
+        await writeFileAtomic(this.path, text);
+        // The copy needs no fsync of its own: the state file is the one a power cut cannot undo.
+        await writeFileAtomic(this.copyPath, text, { durable: false });
+        this.failing = undefined;
       } catch (err) {
+        this.failing ??= { error: errorMessage(err), since: this.now() };
         this.onError(err);
       }
     }

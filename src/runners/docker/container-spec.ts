@@ -26,6 +26,8 @@ import { contentHash } from '../../common/stable-json.js';
 export const LABEL_REF = 'spew.ref';
 export const LABEL_NAME = 'spew.name';
 export const LABEL_VERSION = 'spew.version';
+/** The instance that made it (the agent's state dir): a lost state cannot hide it. */
+export const LABEL_INSTANCE = 'spew.instance';
 
 /** A runneropts value that cannot become a container option; the start fails with its message. */
 export class ContainerSpecError extends Error {}
@@ -47,8 +49,8 @@ export function spewLabels(def: ApplianceDefinition): Record<string, string> {
   return { [LABEL_REF]: def.ref, [LABEL_NAME]: def.name, [LABEL_VERSION]: configVersion(def) };
 }
 
-/** The engine's create options for `def` running `image` (`registry/repository:tag`). */
-export function createOptions(def: ApplianceDefinition, image: string): ContainerCreateOptions {
+/** The engine's create options for `def` running `image` (`registry/repository:tag`), made by `instance`. */
+export function createOptions(def: ApplianceDefinition, image: string, instance?: string): ContainerCreateOptions {
   const opts = def.runneropts;
   const ports = parsePorts(stringList(opts.ports, 'ports'));
   const binds = [...stringList(opts.volumes, 'volumes'), ...stringList(opts.binds, 'binds')];
@@ -68,7 +70,7 @@ export function createOptions(def: ApplianceDefinition, image: string): Containe
     Env: Object.entries({ ...def.env, SPEW_APPLIANCE: def.name, SPEW_REF: def.ref }).map(([k, v]) => `${k}=${v}`),
     ...(workdir !== undefined ? { WorkingDir: workdir } : {}),
     ...(user !== undefined ? { User: user } : {}),
-    Labels: { ...labelMap(opts.labels), ...spewLabels(def) },
+    Labels: { ...labelMap(opts.labels), ...spewLabels(def), ...(instance !== undefined && { [LABEL_INSTANCE]: instance }) },
     StopSignal: def.stop_signal,
     Tty: false,
     OpenStdin: def.stdin,

@@ -26,12 +26,12 @@ import type { ExitReason } from '../../appliance/state.js';
 import { errorMessage } from '../../common/errors.js';
 import type { OutputStream } from '../../logs/log-line.js';
 import type { OutputCapture } from '../../logs/output-capture.js';
-import type { AdoptResult, RunHandle, Runner } from '../runner.js';
+import type { AdoptResult, FoundRun, RunHandle, Runner } from '../runner.js';
 import { decodeWaitStatus } from '../shell-shim.js';
 import { ImageError } from '../../images/image-error.js';
 import type { LayerProgress } from '../../images/image-puller.js';
 import { ImageSource } from '../../images/image-source.js';
-import { ContainerSpecError, containerName, createOptions, LABEL_NAME, LABEL_REF, LABEL_VERSION } from './container-spec.js';
+import { ContainerSpecError, containerName, createOptions, LABEL_INSTANCE, LABEL_NAME, LABEL_REF, LABEL_VERSION } from './container-spec.js';
 import { DockerRun } from './docker-run.js';
 import { EngineEvents, type Backoff, type ContainerEvent, type EngineState } from './engine-events.js';
 import { LogFrameReader, timeAfter } from './log-frames.js';
@@ -49,6 +49,8 @@ export interface DockerRunnerOptions {
   onImageChosen?: (def: ApplianceDefinition, tag: string, digest: string | undefined) => void;
   onPullProgress?: (def: ApplianceDefinition, event: LayerProgress) => void;
   backoff?: Backoff;
+  /** The agent's instance (its state dir), labelled on every container so that `survey` finds them. */
+  instance?: string;
 }
 
 /** A container that carries spew's labels but whose appliance this agent does not know. */
@@ -111,6 +113,8 @@ export class DockerRunner implements Runner {
   private readonly launches = new WeakSet<DockerRun>();
   /** Counts event stream connections. */
   private epoch = 0;
+  /** The container of each run the last survey found. */
+  private readonly surveyed = new WeakMap<FoundRun, string>();
 
   constructor(private readonly opts: DockerRunnerOptions = {}) {
     this.docker = opts.docker ?? new Docker();
@@ -182,6 +186,37 @@ export class DockerRunner implements Runner {
       known.run = run;
       return { kind: 'running', handle: run };
     }
+  }
+
+  /** The running containers labelled with this instance; none when the engine cannot be asked. */
+  async survey(): Promise<FoundRun[]> {
+    if (this.opts.instance === undefined) return [];
+    await this.events.ready(EVENTS_READY_MS);
+    let list: Docker.ContainerInfo[];
+    try {
+      list = await this.docker.listContainers({ filters: { label: [`${LABEL_INSTANCE}=${this.opts.instance}`], status: ['running'] } });
+    } catch {
+      return [];
+    }
+    return list.filter((c) => !isCandidate(c)).map((c) => {
+      const found: FoundRun = {
+        ref: c.Labels[LABEL_REF] ?? '',
+        ...(c.Labels[LABEL_NAME] !== undefined && { name: c.Labels[LABEL_NAME] }),
+        label: `container ${c.Id.slice(0, 12)}`,
+        leftover: false,
+      };
+      this.surveyed.set(found, c.Id);
+      return found;
+    });
+  }
+
+  /**
+   * Stops the container as `docker stop` does: its own stop signal (the appliance's, given at
+   * create), SIGKILL after the timeout. It stays, for `spew orphans` to list.
+   */
+  async stopStray(run: FoundRun, _signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    const id = this.surveyed.get(run);
+    if (id !== undefined) await this.docker.getContainer(id).stop({ t: Math.ceil(timeoutMs / 1000) }).catch(() => undefined);
   }
 
   input(def: ApplianceDefinition, data: Buffer): boolean {
@@ -292,7 +327,7 @@ export class DockerRunner implements Runner {
     try {
       const chosen = await this.images.prepare(def, (event) => this.opts.onPullProgress?.(def, event));
       if (chosen.tag !== def.image_tag || chosen.digest !== def.image_digest) this.opts.onImageChosen?.(def, chosen.tag, chosen.digest);
-      const options = { ...createOptions(def, chosen.image), name: known.name };
+      const options = { ...createOptions(def, chosen.image, this.opts.instance), name: known.name };
       await this.removing.get(known.key);
       const created = await this.create(options);
       if ('State' in created) {
