@@ -66,3 +66,24 @@ export function processStartTime(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The live processes started for appliance `ref` (SPEW_REF in their environment, as the shim
+ * gives it), by session: one session is one copy of the appliance.
+ */
+export function sessionsOfRef(ref: string): Map<number, number[]> {
+  const sessions = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`SPEW_REF=${ref}`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const [state, , , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 4);
+      if (state === 'Z' || state === 'X') continue;
+      sessions.set(Number(sid), [...(sessions.get(Number(sid)) ?? []), Number(entry)]);
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return sessions;
+}
