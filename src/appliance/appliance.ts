@@ -45,6 +45,10 @@ export interface ApplianceServices {
 
 const SETTLED: ReadonlySet<ApplianceState> = new Set(['running', 'alive', 'stopped', 'crashed', 'failed']);
 
+/** A start lost for a transient reason is tried again after this, doubling up to the max. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 30_000;
+
 function supervised(event: ApplianceEvent): SupervisedEvent | undefined {
   switch (event.kind) {
     case 'stop':
@@ -80,6 +84,8 @@ export class Appliance {
   private cancelStart: (() => void) | undefined;
   /** The coming start is a restart that the throttle let through; cleared by the spawn. */
   private throttled = false;
+  /** Starts lost in a row for transient reasons: the next retry waits the longer. */
+  private lostStarts = 0;
   private readonly waiters = new Set<() => void>();
   private readonly observers = new Set<(event: ApplianceEvent) => void>();
   private limiter: RestartLimiter;
@@ -138,8 +144,10 @@ export class Appliance {
       depsReady: this.owner.dependenciesReady(this),
       action,
       decide: () => this.limiter.decide(),
+      retryDelayMs: Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.lostStarts),
     });
     if (!next.accepted) return;
+    if (event.kind === 'started' || event.kind === 'adopted') this.lostStarts = 0;
     this.state = next.state;
     this.then = next.then;
     this.reason = reasonFor(event, from, next);
@@ -287,6 +295,7 @@ export class Appliance {
         return;
       case 'schedule-start': {
         const fromFailed = this.state === 'failed';
+        if (effect.retry) this.lostStarts += 1;
         this.cancelStart?.();
         this.nextStartAt = this.services.clock.now() + effect.delay_ms;
         this.cancelStart = this.services.throttle.schedule(effect.delay_ms, () => {
@@ -294,7 +303,7 @@ export class Appliance {
           this.nextStartAt = undefined;
           // A retry after `failed` begins a fresh budget, as an operator's `spew start` would.
           if (fromFailed) this.limiter.reset();
-          else this.restarts += 1;
+          else if (!effect.retry) this.restarts += 1;
           this.throttled = true;
           this.dispatch({ kind: 'start', n: this.starts + 1 });
         });
@@ -375,6 +384,7 @@ function reasonFor(event: ApplianceEvent, from: ApplianceState, next: Transition
       return next.state === 'waiting' ? `exit 0, restarting${verdict}` : `exited normally${verdict}`;
     case 'crash': {
       const why = describeExit(event.reason);
+      if (next.state === 'waiting' && event.reason.kind === 'spawn-error') return `${why}; trying again`;
       return next.state === 'waiting' ? `${why}, restarting${verdict}` : `${why}${verdict}`;
     }
     case 'delete':

@@ -28,8 +28,11 @@ export interface MachineState {
 export type Effect =
   | { kind: 'spawn' }
   | { kind: 'signal'; mode: 'stop' | 'kill' }
-  /** Start after a delay, through the agent-wide restart throttle. */
-  | { kind: 'schedule-start'; delay_ms: number }
+  /**
+   * Start after a delay, through the agent-wide restart throttle. `retry`: a start that was
+   * lost is tried again, which is no restart (not counted as one).
+   */
+  | { kind: 'schedule-start'; delay_ms: number; retry?: true }
   | { kind: 'cancel-start' }
   /** Start once every dependency is running (or time out). */
   | { kind: 'await-dependencies' }
@@ -44,6 +47,8 @@ export interface MachineContext {
   action: Action;
   /** Asks the restart limiter; counts a restart when it answers `restart`. */
   decide(): RestartVerdict;
+  /** How long before a start lost for a transient reason is tried again. */
+  retryDelayMs: number;
 }
 
 export interface Transition extends MachineState {
@@ -72,7 +77,9 @@ function restOf(event: ApplianceEvent): ApplianceState {
 
 /** The process has ended on its own: the bindings for stop or crash decide. */
 function ended(event: ApplianceEvent, ctx: MachineContext): Transition {
-  if (event.kind === 'crash' && event.reason.kind === 'spawn-error') return to('failed');
+  if (event.kind === 'crash' && event.reason.kind === 'spawn-error') {
+    return event.reason.transient ? to('waiting', [{ kind: 'schedule-start', delay_ms: ctx.retryDelayMs, retry: true }]) : to('failed');
+  }
   switch (ctx.action) {
     case 'restart': {
       const verdict = ctx.decide();

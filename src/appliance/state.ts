@@ -41,7 +41,12 @@ export type ExitReason =
   | { kind: 'signal'; signal: string }
   /** The kernel killed its main process for want of memory (a container over its limit). */
   | { kind: 'oom' }
-  | { kind: 'spawn-error'; message: string };
+  /**
+   * It never got to run. `transient`: for a reason of the moment (a helper that died or was
+   * stopped, a full disk, EAGAIN), so the start is tried again with backoff whatever the
+   * bindings say; otherwise (no such program, user or working directory) it is `failed`.
+   */
+  | { kind: 'spawn-error'; message: string; transient?: boolean };
 
 /** The facts that move an appliance's state machine; the event log records each of them. */
 export type ApplianceEvent =

@@ -50,8 +50,17 @@ export function processStartTime(pid: number): string | undefined {
  * reaped, which a late-reaping PID 1 may put off for a long while.
  */
 export function stillRunning(process: ProcessIdentity): boolean {
+  return processState(process) !== 'gone';
+}
+
+/**
+ * Where that very process stands: `stopped` (SIGSTOP, or held by a tracer) runs nothing until
+ * it is continued, so a helper in that state is as good as gone to whoever waits on it.
+ */
+export function processState(process: ProcessIdentity): 'running' | 'stopped' | 'gone' {
   const fields = statFields(process.pid);
-  return fields !== undefined && fields[0] !== 'Z' && fields[19] === process.startTime;
+  if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X' || fields[19] !== process.startTime) return 'gone';
+  return fields[0] === 'T' || fields[0] === 't' ? 'stopped' : 'running';
 }
 
 let bootTimeMs: number | undefined;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { ExitReason } from '../appliance/state.js';
 import type { RunHandle } from './runner.js';
-import { groupAlive, signalGroup, sinceBoot } from './process-group.js';
+import { groupAlive, signalGroup, sinceBoot, stillRunning } from './process-group.js';
 import { parseExitRecord, parseLifelineLine, parseShimRecord, type ShimIdentity, type ShimRecord } from './shell-shim.js';
 
 /** How often to look whether the rest of a stopping group has gone; only while stopping. */
@@ -37,6 +37,8 @@ export interface ShellProcessOptions {
 export class ShellProcess implements RunHandle {
   pid: number;
   startedAt: Date;
+  /** The shim that runs it, once known. */
+  shim: ShimIdentity | undefined;
   readonly exited: Promise<ExitReason>;
   readonly up: Promise<number>;
   private resolveUp: (pid: number) => void = () => undefined;
@@ -56,6 +58,7 @@ export class ShellProcess implements RunHandle {
     private readonly options: ShellProcessOptions = {},
   ) {
     this.pid = options.shim?.pid ?? 0;
+    this.shim = options.shim;
     this.startedAt = options.startedAt ?? new Date();
     this.heldWriter = options.heldWriter;
     this.up = new Promise((resolve) => (this.resolveUp = resolve));
@@ -91,9 +94,18 @@ export class ShellProcess implements RunHandle {
     if (this.pid > 0) signalGroup(this.pid, 'SIGKILL');
   }
 
-  /** The start was lost before any shim took it (see StartWatch). */
+  /** The start was lost before any shim took it (a helper failed): it is worth trying again. */
   fail(message: string): void {
-    if (this.pid === 0) this.settleWith({ kind: 'spawn-error', message });
+    if (this.pid === 0) this.settleWith({ kind: 'spawn-error', message, transient: true });
+  }
+
+  /**
+   * The shim that claimed this start is gone (see StartWatch): the agent's own write end is let
+   * go, so the lifeline ends once what the shim said on it has been read. A shim that said
+   * `pid` makes a run that ended; one that did not, a start lost.
+   */
+  claimerGone(): void {
+    this.releaseWriter();
   }
 
   /**
@@ -127,8 +139,9 @@ export class ShellProcess implements RunHandle {
           if (message.pid === this.pid) this.settleWith(message.reason);
           break;
         case 'error':
-          // It comes before `pid`: the shim could not set the run up.
-          if (this.pid === 0) this.settleWith({ kind: 'spawn-error', message: message.message });
+          // It comes before `pid`: the shim could not set the run up. A shim that could not
+          // claim the start while another holds it has lost nothing: that other one runs it.
+          if (this.pid === 0 && !(message.transient && this.claimedByAnother(message.pid))) this.settleWith({ kind: 'spawn-error', message: message.message, ...(message.transient && { transient: true }) });
           break;
       }
     }
@@ -137,6 +150,7 @@ export class ShellProcess implements RunHandle {
   private cameUp(shim: ShimRecord): void {
     if (this.pid !== 0) return;
     this.pid = shim.pid;
+    this.shim = shim;
     this.startedAt = sinceBoot(shim.runSince);
     this.releaseWriter();
     this.options.onShim?.(shim);
@@ -156,7 +170,7 @@ export class ShellProcess implements RunHandle {
   private async settle(said: ExitReason | undefined): Promise<ExitReason> {
     const reason = said ?? (this.pid > 0 ? this.statusFromFile() : undefined) ?? (this.pid > 0
       ? { kind: 'signal' as const, signal: 'SIGKILL' }
-      : { kind: 'spawn-error' as const, message: 'the shim ended before the appliance started' });
+      : { kind: 'spawn-error' as const, message: 'the shim ended before the appliance started', transient: true });
     this.resolveUp(0);
     const deadline = this.stopDeadline;
     if (deadline !== undefined && this.pid > 0) {
@@ -182,24 +196,27 @@ export class ShellProcess implements RunHandle {
     return reason;
   }
 
+  private claimedByAnother(pid: number): boolean {
+    const claim = parseShimRecord(readOwnFileQuietly(join(this.runDir, 'pid')));
+    return claim !== undefined && claim.pid !== pid && stillRunning(claim);
+  }
+
   /** The shim writes `exit` after its lifeline line; when that line was never read, the file stays. */
   private statusFromFile(): ExitReason | undefined {
-    try {
-      return parseExitRecord(readOwnFile(join(this.runDir, 'exit')) ?? '', this.pid);
-    } catch {
-      return undefined;
-    }
+    return parseExitRecord(readOwnFileQuietly(join(this.runDir, 'exit')), this.pid);
   }
 }
 
 /** Removes the `pid` record at `path` if it is shim `pid`'s, never another's. */
 function removeRecordOf(path: string, pid: number): void {
   if (pid === 0) return;
-  let text: string;
+  if (parseShimRecord(readOwnFileQuietly(path))?.pid === pid) rmSync(path, { force: true });
+}
+
+function readOwnFileQuietly(path: string): string {
   try {
-    text = readOwnFile(path) ?? '';
+    return readOwnFile(path) ?? '';
   } catch {
-    return;
+    return '';
   }
-  if (parseShimRecord(text)?.pid === pid) rmSync(path, { force: true });
 }

@@ -16,7 +16,7 @@ import type { OutputCapture } from '../logs/output-capture.js';
 import { makeOwnDir, readOwnFile } from '../common/own-files.js';
 import { makeFifos, openFifo, openPersistentReader, probeWriter } from './fifo.js';
 import { endSession, scanInstance, sessionMembers, type InstanceSession } from './instance-scan.js';
-import { sinceBoot, stillRunning } from './process-group.js';
+import { processState, sinceBoot, stillRunning } from './process-group.js';
 import type { Adoption, FoundRun, RunHandle, Runner } from './runner.js';
 import { runSpec } from './run-spec.js';
 import { ShellProcess } from './shell-process.js';
@@ -24,7 +24,7 @@ import { parseExitRecord, parseShimRecord, type ShimRecord } from './shell-shim.
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { ShimLauncher } from './shim-launcher.js';
 import { ShimPool } from './shim-pool.js';
-import { StartWatch } from './start-watch.js';
+import { StartWatch, type PendingStart } from './start-watch.js';
 import { resolveIdentity } from './user-ids.js';
 
 interface RunDir {
@@ -33,12 +33,17 @@ interface RunDir {
   stdin: Socket | undefined;
 }
 
+/** How often shims are looked at for one stopped (SIGSTOP): a read of /proc per running shim. */
+const STOPPED_SHIM_SWEEP_MS = 10_000;
+
 /** Standby shims kept ready: enough for a burst of crashes; more come from the launcher. */
 const POOL_SIZE = 2;
 
 export interface ShellRunnerOptions {
   /** Standby shims to keep ready; 0 starts every run through the launcher. */
   standbys?: number;
+  /** How often shims are looked at for one stopped. */
+  stoppedShimSweepMs?: number;
 }
 
 function unlinkIfThere(path: string): void {
@@ -62,12 +67,15 @@ export class ShellRunner implements Runner {
   private readonly runDirs = new Map<string, RunDir>();
   private readonly launcher: ShimLauncher;
   private readonly pool: ShimPool;
-  private readonly starts = new StartWatch();
+  private readonly starts = new StartWatch((start) => {
+    if (start.launcher !== undefined) this.launcher.kill(start.launcher);
+  });
   /** Every run this runner watches, started or adopted, until it ends. */
   private readonly runs = new Set<ShellProcess>();
   private poolOpen = false;
   /** What marks this instance's processes: the state dir's real path (instance-scan.ts). */
   readonly instance: string;
+  private stoppedShims: NodeJS.Timeout | undefined;
   /** Runs with a live shim that the last survey found, by ref. */
   private surveyed = new Map<string, InstanceSession[]>();
   private readonly sessionOf = new WeakMap<FoundRun, InstanceSession>();
@@ -76,7 +84,7 @@ export class ShellRunner implements Runner {
     private readonly stateDir: string,
     /** A capture that cannot write (full disk) is reported, never allowed to stop the agent. */
     private readonly onCaptureError: (def: ApplianceDefinition, err: unknown) => void,
-    options: ShellRunnerOptions = {},
+    private readonly options: ShellRunnerOptions = {},
   ) {
     this.instance = realpathSync(stateDir);
     this.launcher = new ShimLauncher(this.instance, {
@@ -142,7 +150,7 @@ export class ShellRunner implements Runner {
     const lifeWrite = openFifo(lifePath, constants.O_WRONLY | constants.O_NONBLOCK);
     const title = `spew-shim:${def.name}`;
     const standby = this.pool.take(dir, spec);
-    if (!standby) this.launcher.run(title, dir, spec);
+    const launcher = standby ? undefined : this.launcher.run(title, dir, spec);
     // The start is on its way; what follows is bookkeeping it does not wait for.
     const lifeline = new Socket({ fd: lifeRead, readable: true, writable: false });
     const handle = new ShellProcess(lifeline, dir, {
@@ -150,16 +158,18 @@ export class ShellRunner implements Runner {
       ...(standby && { onShim: () => this.pool.served(standby.slot) }),
     });
     this.watch(handle);
-    this.starts.add({
-      handle, runDir: dir, title, spec,
+    const pending: PendingStart = {
+      handle, runDir: dir, title, spec, since: Date.now(),
+      ...(launcher !== undefined && { launcher }),
       ...(standby && {
         standby: standby.shim,
         onStandbyLost: () => {
           this.pool.lost(standby.slot);
-          this.launcher.run(title, dir, spec);
+          pending.launcher = this.launcher.run(title, dir, spec);
         },
       }),
-    });
+    };
+    this.starts.add(pending);
     return handle;
   }
 
@@ -219,7 +229,7 @@ export class ShellRunner implements Runner {
     if (!record) return { kind: 'absent', ...note };
     // What its process group left behind would run on unsupervised: it goes as it would had
     // the run ended under an agent.
-    for (const member of sessionMembers(record.pid, record.startTime)) signalQuietly(member.pid);
+    for (const member of sessionMembers(record.pid, record.startTime)) signalQuietly(member.pid, 'SIGKILL');
     const reason = parseExitRecord(readIfThere(join(dir, 'exit')) ?? '', record.pid) ?? { kind: 'signal', signal: 'SIGKILL' };
     // Consumed: the next agent must not report this same ending again.
     unlinkIfThere(pidPath);
@@ -240,6 +250,18 @@ export class ShellRunner implements Runner {
   private watch(handle: ShellProcess): void {
     this.runs.add(handle);
     void handle.exited.then(() => this.runs.delete(handle));
+    this.stoppedShims ??= setInterval(() => this.continueStoppedShims(), this.options.stoppedShimSweepMs ?? STOPPED_SHIM_SWEEP_MS).unref();
+  }
+
+  /**
+   * A shim stopped with SIGSTOP cannot say that its appliance has ended (nothing else can tell,
+   * the agent being no parent of it): every shim found stopped is continued. Only the shim: an
+   * operator who stopped the appliance's whole group keeps the appliance itself stopped.
+   */
+  private continueStoppedShims(): void {
+    for (const run of this.runs) {
+      if (run.shim && processState(run.shim) === 'stopped') signalQuietly(run.shim.pid, 'SIGCONT');
+    }
   }
 
   input(def: ApplianceDefinition, data: Buffer): boolean {
@@ -262,6 +284,8 @@ export class ShellRunner implements Runner {
     for (const runDir of this.runDirs.values()) this.close(runDir);
     this.runDirs.clear();
     this.starts.stop();
+    clearInterval(this.stoppedShims);
+    this.stoppedShims = undefined;
     this.launcher.close();
     await this.pool.close();
     this.poolOpen = false;
@@ -281,7 +305,7 @@ export class ShellRunner implements Runner {
   /** The launcher died with requests in hand: they are made again (each start runs once). */
   private relaunch(): void {
     this.pool.relaunch();
-    for (const start of this.starts.launched()) this.launcher.run(start.title, start.runDir, start.spec);
+    for (const start of this.starts.launched()) start.launcher = this.launcher.run(start.title, start.runDir, start.spec);
   }
 }
 
@@ -309,9 +333,9 @@ function shimRecordOf(session: InstanceSession): ShimRecord | undefined {
   return { pid: shim.pid, startTime: shim.startTime, runSince: Number(appliance.startTime) / TICKS_PER_SECOND };
 }
 
-function signalQuietly(pid: number): void {
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
   } catch {
     // Gone meanwhile.
   }
@@ -327,8 +351,8 @@ class FailedSpawn implements RunHandle {
   readonly startedAt = new Date();
   readonly exited;
 
-  constructor(message: string) {
-    this.exited = Promise.resolve({ kind: 'spawn-error' as const, message });
+  constructor(message: string, transient = false) {
+    this.exited = Promise.resolve({ kind: 'spawn-error' as const, message, ...(transient && { transient }) });
   }
 
   stop(): void {}

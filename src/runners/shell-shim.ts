@@ -41,6 +41,8 @@ export const FIELD_SEPARATOR = '\x1f';
  * The `pid` record is also the start's claim: created exclusively (`set -C`), so a start that
  * reached two shims (a launcher that died with requests in hand, an agent killed while its
  * launcher still had some) runs once. The agent removes it when it has accounted for a run.
+ * A claim that cannot be written for want of space is said on the lifeline as `error PID
+ * retry: ...`: a start lost for a reason of the moment, which the agent tries again.
  */
 export const SHIM_SCRIPT = [
   `n='\n'`,
@@ -49,7 +51,8 @@ export const SHIM_SCRIPT = [
   // word; a function's own arguments get split and shifted without touching the shim's "$@".
   'record() { shift 19; r="$$ $1"; }',
   'record ${s#*) }',
-  'trap : HUP INT QUIT TERM USR1 USR2',
+  // Job control must not stop the shim either: a stopped shim cannot say how its run ended.
+  'trap : HUP INT QUIT TERM USR1 USR2 TSTP TTIN TTOU',
   'if [ "$1" = run ]; then',
   '  d=$2 spec=$4',
   'else',
@@ -62,7 +65,13 @@ export const SHIM_SCRIPT = [
   // When this run starts, in seconds since boot: a standby may have waited long before it.
   'read -r u _ </proc/uptime',
   'set -C',
-  'echo "$r $u" >"$d/pid" || exit 0',
+  // A record already there is another shim's claim on this start. Any other failure (a full
+  // disk) the agent must hear of, or the start would wait for good.
+  'if ! echo "$r $u" 2>/dev/null >"$d/pid"; then',
+  '  [ -s "$d/pid" ] && exit 0',
+  '  echo "error $$ retry: cannot write the run\'s pid record in $d (is the disk full?)" 1<>"$d/life"',
+  '  exit 1',
+  'fi',
   'set +C',
   'eval "$spec"',
   'echo "pid $r $u" >&3',
@@ -116,7 +125,8 @@ export interface ShimRecord extends ShimIdentity {
 export type LifelineMessage =
   | { kind: 'pid'; shim: ShimRecord }
   | { kind: 'exit'; pid: number; reason: ExitReason }
-  | { kind: 'error'; pid: number; message: string };
+  /** `transient`: the shim could not start it for a reason of the moment (`error PID retry: ...`). */
+  | { kind: 'error'; pid: number; message: string; transient: boolean };
 
 export function parseLifelineLine(line: string): LifelineMessage | undefined {
   if (line.startsWith('pid ')) {
@@ -125,8 +135,8 @@ export function parseLifelineLine(line: string): LifelineMessage | undefined {
   }
   let match = /^exit (\d+) (\d+)$/.exec(line);
   if (match) return { kind: 'exit', pid: Number(match[1]), reason: decodeWaitStatus(Number(match[2])) };
-  match = /^error (\d+) (.*)$/.exec(line);
-  if (match) return { kind: 'error', pid: Number(match[1]), message: match[2] as string };
+  match = /^error (\d+) (retry: )?(.*)$/.exec(line);
+  if (match) return { kind: 'error', pid: Number(match[1]), message: match[3] as string, transient: match[2] !== undefined };
   return undefined;
 }
 

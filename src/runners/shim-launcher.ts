@@ -6,11 +6,14 @@
  *
  * A launcher is in a session of its own, so a Ctrl-C at the agent's terminal does not reach
  * it; it leaves when the agent closes its end of the pipe, on purpose or by dying. If it dies
- * first, the next request starts another, and its owner makes again what was lost.
+ * first, the next request starts another, and its owner makes again what was lost. One found
+ * stopped (SIGSTOP) when a request is to go to it, or that its owner finds holding a start past
+ * the deadline, is killed and replaced the same way: a stopped helper must not hold starts.
  */
 import { availableParallelism } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { INSTANCE_VARIABLE } from './instance-scan.js';
+import { processStartTime, processState, type ProcessIdentity } from './process-group.js';
 import { FIELD_SEPARATOR, LAUNCHER_SCRIPT, SHIM_SCRIPT } from './shell-shim.js';
 
 const OPTIONS = {
@@ -31,8 +34,13 @@ type LauncherProcess = ResultPromise<typeof OPTIONS>;
  */
 const LAUNCHERS = Math.max(1, Math.min(4, availableParallelism()));
 
+interface Launcher {
+  child: LauncherProcess;
+  identity: ProcessIdentity | undefined;
+}
+
 export class ShimLauncher {
-  private readonly processes: (LauncherProcess | undefined)[] = Array.from({ length: LAUNCHERS }, () => undefined);
+  private readonly processes: (Launcher | undefined)[] = Array.from({ length: LAUNCHERS }, () => undefined);
   private next = 0;
 
   constructor(
@@ -46,9 +54,12 @@ export class ShimLauncher {
     },
   ) {}
 
-  /** Starts a shim that runs `spec` in run dir `dir` at once. `title` is what `ps` shows. */
-  run(title: string, dir: string, spec: string): void {
-    this.request([title, 'run', dir, '', spec]);
+  /**
+   * Starts a shim that runs `spec` in run dir `dir` at once. `title` is what `ps` shows.
+   * Answers which launcher has it, for `kill`.
+   */
+  run(title: string, dir: string, spec: string): number {
+    return this.request([title, 'run', dir, '', spec]);
   }
 
   /** Starts a standby in slot `dir`, that says so on the FIFO `ready` with `token`. */
@@ -56,23 +67,39 @@ export class ShimLauncher {
     this.request(['spew-shim', `wait:${token}`, dir, ready, '']);
   }
 
-  private request(fields: string[]): void {
+  private request(fields: string[]): number {
     const index = this.next;
     this.next = (this.next + 1) % this.processes.length;
     this.running(index).stdin.write(`${fields.join(FIELD_SEPARATOR)}\n`);
+    return index;
+  }
+
+  /**
+   * Kills launcher `index` (wedged: it held a start too long); like any launcher that dies, it
+   * is replaced and its owner asks again for what it held.
+   */
+  kill(index: number): void {
+    this.processes[index]?.child.kill('SIGKILL');
   }
 
   /** Lets the launchers go; shims they started run on. */
   close(): void {
-    for (const [index, child] of this.processes.entries()) {
-      child?.stdin.end();
+    for (const [index, launcher] of this.processes.entries()) {
+      launcher?.child.stdin.end();
       this.processes[index] = undefined;
     }
   }
 
   private running(index: number): LauncherProcess {
     const running = this.processes[index];
-    if (running) return running;
+    if (running && !(running.identity && processState(running.identity) === 'stopped')) return running.child;
+    if (running) {
+      // Stopped: it would take requests and act on none. What it held its owner asks for again,
+      // once the new one is in its place.
+      this.processes[index] = undefined;
+      running.child.kill('SIGKILL');
+      setImmediate(() => this.events.onGone());
+    }
     const child = execa('/bin/sh', ['-c', LAUNCHER_SCRIPT, 'spew-launcher', SHIM_SCRIPT], { ...OPTIONS, env: { [INSTANCE_VARIABLE]: this.instance } });
     child.stdin.on('error', () => undefined);
     let pending = '';
@@ -85,14 +112,15 @@ export class ShimLauncher {
         if (kind === 'fail' && dir !== undefined) this.events.onFailure(dir);
       }
     });
+    const launcher: Launcher = { child, identity: child.pid === undefined ? undefined : { pid: child.pid, startTime: processStartTime(child.pid) ?? '' } };
     void child.then(() => {
-      if (this.processes[index] !== child) return;
+      if (this.processes[index] !== launcher) return;
       this.processes[index] = undefined;
       this.events.onGone();
     });
     // The agent may exit while the launcher runs: it must not hold the agent's event loop.
     child.unref();
-    this.processes[index] = child;
+    this.processes[index] = launcher;
     return child;
   }
 }

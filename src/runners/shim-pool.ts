@@ -19,12 +19,15 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { makeOwnDir } from '../common/own-files.js';
 import { makeFifos, openFifo } from './fifo.js';
-import { signalGroup, stillRunning } from './process-group.js';
+import { processState, signalGroup, stillRunning } from './process-group.js';
 import { FIELD_SEPARATOR, type ShimIdentity } from './shell-shim.js';
 import type { ShimLauncher } from './shim-launcher.js';
 
 /** How long leaving waits for standbys that are being started. */
 const CLOSE_WAIT_MS = 2000;
+
+/** How long a standby may take to say it is ready before it is asked for again. */
+const FILL_DEADLINE_MS = 10_000;
 
 /** How long a used slot stays empty: about the time its run takes to start. */
 const REFILL_DELAY_MS = 20;
@@ -37,7 +40,8 @@ const LEAVE_LINES = '-\n'.repeat(8);
 
 type Slot =
   | { state: 'empty' }
-  | { state: 'filling' }
+  /** A standby for it was asked of the launcher at `since`. */
+  | { state: 'filling'; since: number }
   | { state: 'ready'; shim: ShimIdentity }
   /** Its shim has been sent a run dir and has not said so yet. */
   | { state: 'taken'; shim: ShimIdentity };
@@ -98,11 +102,15 @@ export class ShimPool {
     for (let slot = 0; slot < this.slots.length; slot++) {
       const entry = this.slots[slot] as Slot;
       const fd = this.goFds[slot];
+      // A standby that never said it was ready (a launcher stopped or killed meanwhile) is asked for again.
+      if (entry.state === 'filling' && Date.now() - entry.since > FILL_DEADLINE_MS) this.reopen(slot);
       if (entry.state !== 'ready' || fd === undefined) continue;
-      // A signal 0 is cheap enough for the restart path; /proc would tell a zombie too, but a
-      // start handed to a standby that died unseen is caught by the start watch all the same.
-      if (!signalGroup(entry.shim.pid, 0)) {
-        // Killed while it waited: start over in this slot, with a FIFO nobody else holds.
+      // One read of /proc: a standby killed or stopped (SIGSTOP) while it waited would never
+      // take the start. A stopped one is killed, so that it cannot wake later and take it.
+      const state = processState(entry.shim);
+      if (state !== 'running') {
+        if (state === 'stopped') signalGroup(entry.shim.pid, 'SIGKILL');
+        // Start over in this slot, with a FIFO nobody else holds.
         this.reopen(slot);
         continue;
       }
@@ -159,7 +167,7 @@ export class ShimPool {
 
   private fill(slot: number): void {
     if (this.goFds[slot] === undefined) this.goFds[slot] = openFifo(join(this.slotDir(slot), 'go'), constants.O_RDWR | constants.O_NONBLOCK);
-    this.slots[slot] = { state: 'filling' };
+    this.slots[slot] = { state: 'filling', since: Date.now() };
     this.launch(slot);
   }
 

@@ -11,7 +11,7 @@ const exit0: ApplianceEvent = { kind: 'stop' };
 const restartNow: RestartVerdict = { verdict: 'restart', delay_ms: 0, reason: 'restart 1' };
 
 function ctx(action: Action = 'ignore', verdict: RestartVerdict = restartNow, extra: Partial<MachineContext> = {}): MachineContext {
-  return { watched: false, depsReady: true, action, decide: () => verdict, ...extra };
+  return { watched: false, depsReady: true, action, decide: () => verdict, retryDelayMs: 100, ...extra };
 }
 const at = (state: ApplianceState): MachineState => ({ state });
 
@@ -106,6 +106,16 @@ describe('transition', () => {
     expect(transition(at('starting'), spawnError, ctx('restart')).state).toBe('failed');
   });
 
+  it('tries a start lost for a transient reason again after the retry delay, whatever the bindings say, without counting a restart', () => {
+    const lost: ApplianceEvent = { kind: 'crash', reason: { kind: 'spawn-error', message: 'the shim died', transient: true } };
+    let asked = 0;
+    for (const action of ['ignore', 'stop', 'restart'] as const) {
+      const next = transition(at('starting'), lost, { ...ctx(action), retryDelayMs: 400, decide: () => (asked++, restartNow) });
+      expect(next).toMatchObject({ state: 'waiting', effects: [{ kind: 'schedule-start', delay_ms: 400, retry: true }] });
+    }
+    expect(asked).toBe(0);
+  });
+
   it('gives up waiting for dependencies when told they timed out', () => {
     expect(transition(at('waiting'), { kind: 'dependency-timeout', missing: ['db'] }, ctx()).state).toBe('stopped');
   });
@@ -134,14 +144,14 @@ describe('transition', () => {
 describe('transition, over random event sequences', () => {
   type Step =
     | { kind: 'operator-start' } | { kind: 'operator-stop'; kill: boolean } | { kind: 'started' }
-    | { kind: 'exit'; code: number } | { kind: 'spawn-error' } | { kind: 'watcher'; what: 'up' | 'down' | 'timeout' }
+    | { kind: 'exit'; code: number } | { kind: 'spawn-error'; transient: boolean } | { kind: 'watcher'; what: 'up' | 'down' | 'timeout' }
     | { kind: 'dependency' } | { kind: 'timer' } | { kind: 'advance'; ms: number };
   const step: fc.Arbitrary<Step> = fc.oneof(
     fc.constant({ kind: 'operator-start' as const }),
     fc.boolean().map((kill) => ({ kind: 'operator-stop' as const, kill })),
     fc.constant({ kind: 'started' as const }),
     fc.integer({ min: 0, max: 2 }).map((code) => ({ kind: 'exit' as const, code })),
-    fc.constant({ kind: 'spawn-error' as const }),
+    fc.boolean().map((transient) => ({ kind: 'spawn-error' as const, transient })),
     fc.constantFrom('up', 'down', 'timeout').map((what) => ({ kind: 'watcher' as const, what })),
     fc.constant({ kind: 'dependency' as const }),
     fc.constant({ kind: 'timer' as const }),
@@ -166,11 +176,12 @@ describe('transition, over random event sequences', () => {
             depsReady: true,
             action,
             decide: () => (verdict = limiter.decide()),
+            retryDelayMs: 100,
           });
           if (!next.accepted) return;
           if (next.state === 'failed' && machine.state !== 'failed') {
             const viaLimit = verdict?.verdict === 'fail' || machine.then?.kind === 'fail';
-            const viaSpawn = event.kind === 'crash' && event.reason.kind === 'spawn-error';
+            const viaSpawn = event.kind === 'crash' && event.reason.kind === 'spawn-error' && !event.reason.transient;
             expect(viaLimit || viaSpawn).toBe(true);
           }
           if (verdict?.verdict === 'restart') restartTimes.push(clock.now());
@@ -208,7 +219,7 @@ describe('transition, over random event sequences', () => {
                 processes = 0;
                 const stopping = machine.state === 'stopping';
                 const event: ApplianceEvent = s.kind === 'spawn-error'
-                  ? { kind: 'crash', reason: { kind: 'spawn-error', message: 'x' } }
+                  ? { kind: 'crash', reason: { kind: 'spawn-error', message: 'x', transient: s.transient } }
                   : stopping || s.code === 0 ? { kind: 'stop' } : crash;
                 apply(event, 'restart');
               }

@@ -277,4 +277,46 @@ describe('ShellRunner', () => {
     agent.kill('SIGKILL');
     await waitFor('them to leave', () => both.every((pid) => liveGroupMembers(pid).length === 0));
   });
+
+  it('kills a standby stopped (SIGSTOP) while it waited and starts through the launcher: the standby never takes it late', async () => {
+    const dir = stateDir();
+    const app = def('unstopped', ['sleep', '1000']);
+    const { runner } = await prepared(dir, app, { standbys: 1 });
+    const standby = await readyStandby(dir, 0);
+    process.kill(standby, 'SIGSTOP');
+    await waitFor('it to be stopped', () => /^\S+ \(.*\) T/.test(readFileSync(`/proc/${standby}/stat`, 'latin1')));
+    const handle = await started(runner, app);
+    expect(handle.pid).not.toBe(standby);
+    await waitFor('the stopped standby to be gone', () => liveGroupMembers(standby).length === 0);
+  });
+
+  it('replaces a launcher found stopped (SIGSTOP) when a start is to go to it', async () => {
+    const dir = stateDir();
+    const app = def('relayed', ['sleep', '1000']);
+    const { runner } = await prepared(dir, app, { standbys: 0 });
+    const first = await started(runner, app);
+    first.kill();
+    await first.exited;
+    // Every launcher, whichever the next start is dealt to.
+    const stopped = launcherPids();
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+    // Starts are dealt round the launchers: within as many as there are cores, one is dealt to it.
+    for (let n = 0; n < 8 && stopped.every((pid) => launcherPids().includes(pid)); n++) {
+      const next = await started(runner, app);
+      next.kill();
+      await next.exited;
+    }
+    expect(stopped.some((pid) => !launcherPids().includes(pid))).toBe(true);
+  });
+
+  it('hears of a run that ended under a shim stopped (SIGSTOP): the shim is continued', async () => {
+    const dir = stateDir();
+    const app = def('paused', ['/bin/sh', '-c', 'read line < "$0"; exit 6', join(dir, 'gate')]);
+    spawnSync('mkfifo', [join(dir, 'gate')]);
+    const { runner } = await prepared(dir, app, { standbys: 0, stoppedShimSweepMs: 200 });
+    const handle = await started(runner, app);
+    process.kill(handle.pid, 'SIGSTOP');
+    spawnSync('/bin/sh', ['-c', 'echo go > "$0"', join(dir, 'gate')]);
+    expect(await handle.exited).toEqual({ kind: 'exit', code: 6 });
+  });
 });

@@ -23,7 +23,10 @@ describe('shell shim records', () => {
     expect(parseLifelineLine('exit 123 1')).toEqual({ kind: 'exit', pid: 123, reason: { kind: 'exit', code: 1 } });
     expect(parseLifelineLine('exit 123 143')).toEqual({ kind: 'exit', pid: 123, reason: { kind: 'signal', signal: 'SIGTERM' } });
     expect(parseLifelineLine('error 123 cannot change into the working directory /x y')).toEqual({
-      kind: 'error', pid: 123, message: 'cannot change into the working directory /x y',
+      kind: 'error', pid: 123, message: 'cannot change into the working directory /x y', transient: false,
+    });
+    expect(parseLifelineLine("error 123 retry: cannot write the run's pid record in /r (is the disk full?)")).toEqual({
+      kind: 'error', pid: 123, message: "cannot write the run's pid record in /r (is the disk full?)", transient: true,
     });
     expect(parseLifelineLine('pid 123')).toBeUndefined();
     expect(parseLifelineLine('3')).toBeUndefined();
