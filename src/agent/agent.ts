@@ -29,7 +29,6 @@ import { applianceLogPath } from '../logs/appliance-log-path.js';
 import { AutoUpgrader } from '../upgrades/auto-upgrader.js';
 import { Upgrader } from '../upgrades/upgrader.js';
 import { VersionControl } from '../versions/version-control.js';
-import type { ApplianceDefinition } from '../appliance/model.js';
 import { EventLog } from '../store/event-log.js';
 import { apiRoutes, handleAttach, type ApiContext } from './api-routes.js';
 import { ConfigReloader } from './config-reload.js';
@@ -88,18 +87,15 @@ export class Agent {
     const lock = InstanceLock.acquire(config.state_dir);
     const events = new EventLog(config.state_dir);
     await events.loadRecent();
-    const onCaptureError = (def: ApplianceDefinition, err: unknown): void => {
-      this.logger.error(`${def.name}: cannot write its log: ${errorMessage(err)}`);
-    };
+
     const pulls = new PullFeed();
     let engine: EngineAnswer | undefined;
-    const shell = new ShellRunner(config.state_dir, onCaptureError);
+    const shell = new ShellRunner(config.state_dir, (message) => this.logger.warn(message));
     const runner = new RunnerSet(shell, async () => {
       engine = { state: 'unreachable', detail: 'connecting' };
       const { DockerRunner } = await import('../runners/docker/docker-runner.js');
       return new DockerRunner({
         instance: shell.instance,
-        onCaptureError,
         onEngineState: (state, detail) => {
           engine = { state, detail };
           this.logger.log(state === 'reachable' ? 'info' : 'warn', `docker: ${state}${detail ? ` (${detail})` : ''}`);
@@ -148,7 +144,7 @@ export class Agent {
       server.close();
       autoUpgrader.stop();
       if (how === 'stop') await manager.stopAll();
-      await manager.handOff();
+      await manager.handOff(how);
       events.close();
       unlinkQuietly(config.socket);
       lock.release();

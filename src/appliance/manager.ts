@@ -15,7 +15,7 @@ import type { LoadedItem } from '../config/appliance-file.js';
 import { OutputCapture } from '../logs/output-capture.js';
 import { RotatingLogFile } from '../logs/rotating-log-file.js';
 import { applianceLogPath } from '../logs/appliance-log-path.js';
-import type { FoundRun, Runner } from '../runners/runner.js';
+import type { Departure, FoundRun, Runner } from '../runners/runner.js';
 import { runAsOf } from '../runners/run-as.js';
 import type { EventLog } from '../store/event-log.js';
 import { StateStore, type PendingRequest, type PersistedAppliance } from '../store/state-store.js';
@@ -271,7 +271,8 @@ export class Manager implements UpgradeHost {
       maxBytes: this.opts.applianceLogs.max_bytes,
       maxFiles: this.opts.applianceLogs.max_files,
     });
-    const appliance = new Appliance(def, entry, new OutputCapture(logFile), this.services, this.owner);
+    const capture = new OutputCapture(logFile, undefined, (error) => this.opts.logger.error(`${def.name}: its output cannot be logged (${error}): lines are counted until it can be`));
+    const appliance = new Appliance(def, entry, capture, this.services, this.owner);
     this.byRef.set(def.ref, appliance);
     this.byName.set(def.name, appliance);
     return appliance;
@@ -544,8 +545,8 @@ export class Manager implements UpgradeHost {
    * Lets go of every appliance without touching its process: what still runs is left for the
    * next agent to adopt. The last step of any exit, after `stopAll` or instead of it.
    */
-  async handOff(): Promise<void> {
-    await this.opts.runner.detach();
+  async handOff(how: Departure): Promise<void> {
+    await this.opts.runner.detach(how);
     await this.store.save();
   }
 

@@ -18,6 +18,7 @@ export const OPEN = {
   read: O_RDONLY | O_NOFOLLOW,
   append: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW,
   readAppend: O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW,
+  readWrite: O_RDWR | O_CREAT | O_NOFOLLOW,
   /** A new file that must not exist yet (a temp file, a lock). */
   create: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
 } as const;

@@ -5,7 +5,7 @@
  * Writes are synchronous on a kept-open O_APPEND fd: with up to 1000 appliances in one process a
  * small write to the page cache is cheaper than a stream per file, and it can never reorder.
  */
-import { closeSync, fstatSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeOwnDir, OPEN, openOwnFile } from '../common/own-files.js';
 
@@ -67,6 +67,47 @@ export class RotatingLogFile {
     this.size += length;
   }
 
+  /**
+   * Writes `lines`, each with a newline, into one file: when they would pass the size bound,
+   * the file is rotated before, never between them (a batch is one unit for whoever keeps a
+   * record of what was written; see spool-reader.ts).
+   */
+  appendBatch(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    const data = Buffer.from(`${lines.join('\n')}\n`);
+    let fd = this.fd ?? this.open();
+    if (this.size > 0 && this.size + data.length > this.maxBytes) {
+      this.rotate();
+      fd = this.open();
+    }
+    let written = 0;
+    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+    this.size += data.length;
+  }
+
+  /** Which file is live, and how much it holds: where the next write goes. */
+  position(): LogPosition {
+    const fd = this.fd ?? this.open();
+    const { ino } = fstatSync(fd);
+    return { ino, size: this.size };
+  }
+
+  /**
+   * Undoes what was written after `at` (a position taken earlier), for a writer that is to
+   * write it again: the live file is cut back to it; or, when the live file came later (a
+   * rotation after `at`), the rotated one is cut back and the live one emptied.
+   */
+  rewindTo(at: LogPosition): void {
+    this.close();
+    const live = inodeOf(this.path);
+    if (live === at.ino) {
+      truncateAbove(this.path, at.size);
+    } else if (this.maxFiles > 1 && inodeOf(`${this.path}.1`) === at.ino) {
+      truncateAbove(`${this.path}.1`, at.size);
+      if (live !== undefined) truncateSync(this.path, 0);
+    }
+  }
+
   close(): void {
     if (this.fd === undefined) return;
     closeSync(this.fd);
@@ -93,6 +134,24 @@ export class RotatingLogFile {
       renameIfPresent(index === 1 ? this.path : `${this.path}.${index - 1}`, `${this.path}.${index}`);
     }
   }
+}
+
+export interface LogPosition {
+  ino: number;
+  size: number;
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    const stats = lstatSync(path);
+    return stats.isFile() ? stats.ino : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function truncateAbove(path: string, size: number): void {
+  if (lstatSync(path).size > size) truncateSync(path, size);
 }
 
 function renameIfPresent(from: string, to: string): void {

@@ -6,7 +6,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, lstatSync, readSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { openOwnFile } from '../common/own-files.js';
 
 /** Whether `path` is a FIFO of the agent's own; anything else standing there is removed. */
@@ -34,15 +33,6 @@ export function makeFifos(paths: string[]): void {
 /** Opens one of the agent's FIFOs, never through a link. */
 export function openFifo(path: string, flags: number): number {
   return openOwnFile(path, flags, 0o600, 'fifo');
-}
-
-/**
- * Opens a FIFO read-write for reading in the event loop. Holding a write end too means the
- * reader never sees end-of-file when the appliance exits, so one reader serves every restart.
- */
-export function openPersistentReader(path: string): Socket {
-  const fd = openFifo(path, constants.O_RDWR | constants.O_NONBLOCK);
-  return new Socket({ fd, readable: true, writable: false });
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { ApplianceDefinition } from '../appliance/model.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import type { DockerRunner } from './docker/docker-runner.js';
-import type { Adoption, FoundRun, RunHandle, Runner, SurveyScope } from './runner.js';
+import type { Adoption, Departure, FoundRun, RunHandle, Runner, SurveyScope } from './runner.js';
 
 export class RunnerSet implements Runner {
   private docker: DockerRunner | undefined;
@@ -91,7 +91,7 @@ export class RunnerSet implements Runner {
     this.of(def).release(def);
   }
 
-  async detach(): Promise<void> {
-    await Promise.all([this.shell.detach(), this.docker?.detach()]);
+  async detach(how: Departure): Promise<void> {
+    await Promise.all([this.shell.detach(how), this.docker?.detach()]);
   }
 }

@@ -35,6 +35,9 @@ export type AdoptResult =
 
 export type SurveyScope = 'loaded' | 'all';
 
+/** Why the agent leaves: `stop`, every appliance has been stopped; `handoff`, they run on for the next agent. */
+export type Departure = 'stop' | 'handoff';
+
 /** What an adoption did beyond the usual, for the agent's log ("its pid record was lost: ..."). */
 export type Adoption = AdoptResult & { note?: string };
 
@@ -78,7 +81,7 @@ export interface Runner {
    * Lets go of every pipe without touching any appliance's process: the agent is leaving. What
    * the runner started only for its own use (standby shims) it ends before it resolves.
    */
-  detach(): void | Promise<void>;
+  detach(how: Departure): void | Promise<void>;
 }
 
 export class SpawnError extends Error {}

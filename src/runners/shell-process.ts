@@ -32,6 +32,8 @@ export interface ShellProcessOptions {
   heldWriter?: number;
   /** Once, when the shim has said `pid`: it has taken the start. */
   onShim?: (shim: ShimRecord) => void;
+  /** Once the run is over, just before `exited` tells so: its output is to be logged by then. */
+  onEnded?: () => void;
 }
 
 export class ShellProcess implements RunHandle {
@@ -186,6 +188,7 @@ export class ShellProcess implements RunHandle {
     if (this.pid > 0) signalGroup(this.pid, 'SIGKILL');
     clearTimeout(this.killTimer);
     this.releaseWriter();
+    this.options.onEnded?.();
     // Off the restart path: the lifeline has nothing more to say, and the record that stands
     // there by then may be the next run's (a start that follows at once removes this one).
     setImmediate(() => {

@@ -1,23 +1,28 @@
 /**
  * Runs `type = "shell"` appliances: each run in its own session and process group, under a
- * shim (see shell-shim.ts), with stdout and stderr going into FIFOs that the agent reads. The
- * agent forks nothing per start: a standby from the pool takes the start (shim-pool.ts), or
- * else the launcher starts a shim for it (shim-launcher.ts).
+ * shim (see shell-shim.ts), with stdout and stderr going into FIFOs. The agent forks nothing
+ * per start: a standby from the pool takes the start (shim-pool.ts), or else the launcher
+ * starts a shim for it (shim-launcher.ts). The log keeper (log-keeper.ts) moves the output from
+ * the FIFOs into spools, which the agent logs from (logs/spool-reader.ts): no byte of output
+ * is ever held only by the agent, so none is lost or logged twice across a kill -9 of it.
  *
- * Per appliance, in STATE_DIR/run/REF/: `out`, `err`, `life` (and `in` with stdin) FIFOs, and
- * the shim's `pid` and `exit` records.
+ * Per appliance, in STATE_DIR/run/REF/: `out`, `err`, `life` (and `in` with stdin) FIFOs, the
+ * spools `out.spool` and `err.spool` with the reader's `log.pos`, and the shim's `pid` and
+ * `exit` records.
  */
-import { constants, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ApplianceDefinition } from '../appliance/model.js';
-import type { OutputStream } from '../logs/log-line.js';
 import type { OutputCapture } from '../logs/output-capture.js';
+import { SpoolReader } from '../logs/spool-reader.js';
+import { errorMessage } from '../common/errors.js';
 import { makeOwnDir, readOwnFile } from '../common/own-files.js';
-import { makeFifos, openFifo, openPersistentReader, probeWriter } from './fifo.js';
-import { endSession, scanInstance, sessionMembers, type InstanceSession } from './instance-scan.js';
+import { makeFifos, openFifo, probeWriter } from './fifo.js';
+import { endSession, INSTANCE_VARIABLE, scanInstance, sessionMembers, type InstanceSession } from './instance-scan.js';
+import { LogKeeper } from './log-keeper.js';
 import { processState, sinceBoot, stillRunning } from './process-group.js';
-import type { Adoption, FoundRun, RunHandle, Runner } from './runner.js';
+import type { Adoption, Departure, FoundRun, RunHandle, Runner } from './runner.js';
 import { runSpec } from './run-spec.js';
 import { ShellProcess } from './shell-process.js';
 import { parseExitRecord, parseShimRecord, type ShimRecord } from './shell-shim.js';
@@ -29,9 +34,19 @@ import { resolveIdentity } from './user-ids.js';
 
 interface RunDir {
   dir: string;
-  readers: Socket[];
+  capture: OutputCapture;
+  reader: SpoolReader;
+  /**
+   * The agent's own read-write ends of `out` and `err`, never read: a pipe that no process
+   * holds open throws away what it holds, and after a run has ended only the keeper would.
+   */
+  holders: number[];
   stdin: Socket | undefined;
 }
+
+/** How much output one turn of the event loop logs, in all and of one appliance: API answers come between. */
+const DRAIN_TURN_BYTES = 2 * 1024 * 1024;
+const DRAIN_APPLIANCE_BYTES = 256 * 1024;
 
 /** How often shims are looked at for one stopped (SIGSTOP): a read of /proc per running shim. */
 const STOPPED_SHIM_SWEEP_MS = 10_000;
@@ -79,14 +94,23 @@ export class ShellRunner implements Runner {
   /** Runs with a live shim that the last survey found, by ref. */
   private surveyed = new Map<string, InstanceSession[]>();
   private readonly sessionOf = new WeakMap<FoundRun, InstanceSession>();
+  private readonly keeper: LogKeeper;
+  /** Appliances whose spools hold output not logged yet, by ref. */
+  private readonly toDrain = new Set<string>();
+  private draining = false;
 
   constructor(
     private readonly stateDir: string,
-    /** A capture that cannot write (full disk) is reported, never allowed to stop the agent. */
-    private readonly onCaptureError: (def: ApplianceDefinition, err: unknown) => void,
+    /** Something the runner could not do for an appliance's output, for the agent's log; never fatal. */
+    private readonly onTrouble: (message: string) => void,
     private readonly options: ShellRunnerOptions = {},
   ) {
     this.instance = realpathSync(stateDir);
+    this.keeper = new LogKeeper(join(stateDir, 'keeper'), {
+      onData: (runDir) => this.drainSoon(runDir === '*' ? [...this.runDirs.keys()] : [runDir.slice(runDir.lastIndexOf('/') + 1)]),
+      onDropped: (runDir, stream, lines, why) => this.runDirs.get(runDir.slice(runDir.lastIndexOf('/') + 1))?.capture.countLost(lines, `std${stream} could not be spooled: ${why}`),
+      onError: (where, message) => this.onTrouble(`log keeper: ${where}: ${message}`),
+    }, { [INSTANCE_VARIABLE]: this.instance });
     this.launcher = new ShimLauncher(this.instance, {
       onFailure: (dir) => this.launchFailed(dir),
       onGone: () => this.relaunch(),
@@ -99,6 +123,7 @@ export class ShellRunner implements Runner {
   }
 
   async prepare(items: { def: ApplianceDefinition; capture: OutputCapture }[]): Promise<void> {
+    await this.keeper.open();
     const fresh = items.filter(({ def }) => !this.runDirs.has(def.ref));
     const fifos: string[] = [];
     for (const { def } of fresh) {
@@ -110,22 +135,18 @@ export class ShellRunner implements Runner {
     makeFifos(fifos);
     for (const { def, capture } of fresh) {
       const dir = this.dirOf(def);
-      const out = openPersistentReader(join(dir, 'out'));
-      const err = openPersistentReader(join(dir, 'err'));
-      const feed = (stream: OutputStream) => (chunk: Buffer): void => {
-        try {
-          capture.write(stream, chunk);
-        } catch (error) {
-          this.onCaptureError(def, error);
-        }
-      };
-      out.on('data', feed('out'));
-      err.on('data', feed('err'));
+      const reader = new SpoolReader(dir, capture, (stream, offset) => this.keeper.trim(dir, stream, offset));
+      // A batch a kill of the last agent cut short is undone here, to be logged again once.
+      reader.recover();
       const stdin = def.stdin
         ? new Socket({ fd: openFifo(join(dir, 'in'), constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true })
         : undefined;
-      this.runDirs.set(def.ref, { dir, readers: [out, err], stdin });
+      const holders = ['out', 'err'].map((name) => openFifo(join(dir, name), constants.O_RDWR | constants.O_NONBLOCK));
+      this.runDirs.set(def.ref, { dir, capture, reader, holders, stdin });
+      this.keeper.watch(dir);
     }
+    // What was spooled while no agent ran.
+    this.drainSoon(fresh.map(({ def }) => def.ref));
     if (!this.poolOpen) {
       this.pool.open();
       this.poolOpen = true;
@@ -155,6 +176,7 @@ export class ShellRunner implements Runner {
     const lifeline = new Socket({ fd: lifeRead, readable: true, writable: false });
     const handle = new ShellProcess(lifeline, dir, {
       heldWriter: lifeWrite,
+      onEnded: () => this.runEnded(def.ref),
       ...(standby && { onShim: () => this.pool.served(standby.slot) }),
     });
     this.watch(handle);
@@ -223,7 +245,7 @@ export class ShellRunner implements Runner {
         await writeFileAtomic(pidPath, `${shim.pid} ${shim.startTime} ${shim.runSince}\n`);
         notes.push(`its pid record was ${text === undefined ? 'lost' : record ? 'out of date' : 'damaged'}: re-adopted pid ${shim.pid}, found by this instance's marker`);
       }
-      return { ...this.adoptRun(dir, shim), ...(notes.length > 0 && { note: notes.join('; ') }) };
+      return { ...this.adoptRun(def, dir, shim), ...(notes.length > 0 && { note: notes.join('; ') }) };
     }
     const note = notes.length > 0 ? { note: notes.join('; ') } : {};
     if (!record) return { kind: 'absent', ...note };
@@ -236,13 +258,13 @@ export class ShellRunner implements Runner {
     return { kind: 'exited', reason, ...note };
   }
 
-  private adoptRun(dir: string, shim: ShimRecord): Adoption {
+  private adoptRun(def: ApplianceDefinition, dir: string, shim: ShimRecord): Adoption {
     // The probe's descriptor is the reader, so no writer comes and goes unseen in between; a
     // shim that has claimed its start but not opened the lifeline yet (its agent died a moment
     // ago) is watched from the moment it does.
     const probe = probeWriter(join(dir, 'life'));
     const lifeline = new Socket({ fd: probe.fd, readable: true, writable: false });
-    const handle = new ShellProcess(lifeline, dir, { shim, startedAt: sinceBoot(shim.runSince), pending: probe.pending });
+    const handle = new ShellProcess(lifeline, dir, { shim, startedAt: sinceBoot(shim.runSince), pending: probe.pending, onEnded: () => this.runEnded(def.ref) });
     this.watch(handle);
     return { kind: 'running', handle };
   }
@@ -275,14 +297,21 @@ export class ShellRunner implements Runner {
     const runDir = this.runDirs.get(def.ref);
     if (runDir) this.close(runDir);
     this.runDirs.delete(def.ref);
+    this.keeper.unwatch(this.dirOf(def));
     rmSync(this.dirOf(def), { recursive: true, force: true });
   }
 
-  async detach(): Promise<void> {
+  async detach(how: Departure): Promise<void> {
     for (const run of this.runs) run.abandon();
     this.runs.clear();
-    for (const runDir of this.runDirs.values()) this.close(runDir);
+    for (const runDir of this.runDirs.values()) {
+      this.drain(runDir, Infinity);
+      this.close(runDir);
+    }
     this.runDirs.clear();
+    // Every appliance has stopped: the keeper has nothing left to keep. After a hand-off it
+    // keeps the appliances' output for the next agent.
+    this.keeper.close(how === 'stop');
     this.starts.stop();
     clearInterval(this.stoppedShims);
     this.stoppedShims = undefined;
@@ -292,8 +321,52 @@ export class ShellRunner implements Runner {
   }
 
   private close(runDir: RunDir): void {
-    for (const reader of runDir.readers) reader.destroy();
+    runDir.reader.close();
+    for (const fd of runDir.holders) closeSync(fd);
     runDir.stdin?.destroy();
+  }
+
+  /** Has the spools of these appliances logged soon, a share a turn (see DRAIN_TURN_BYTES). */
+  private drainSoon(refs: string[]): void {
+    for (const ref of refs) if (this.runDirs.has(ref)) this.toDrain.add(ref);
+    if (this.draining || this.toDrain.size === 0) return;
+    this.draining = true;
+    setImmediate(() => {
+      this.draining = false;
+      let left = DRAIN_TURN_BYTES;
+      for (const ref of [...this.toDrain]) {
+        if (left <= 0) break;
+        this.toDrain.delete(ref);
+        const runDir = this.runDirs.get(ref);
+        if (runDir && this.drain(runDir, DRAIN_APPLIANCE_BYTES)) this.toDrain.add(ref);
+        left -= DRAIN_APPLIANCE_BYTES;
+      }
+      this.drainSoon([]);
+    });
+  }
+
+  /** Logs what the spools hold (up to `budget`); answers whether more is left. */
+  private drain(runDir: RunDir, budget: number, ended?: { out: number; err: number }): boolean {
+    try {
+      return runDir.reader.drain(budget, ended);
+    } catch (err) {
+      this.onTrouble(`${runDir.dir}: cannot read its output spools: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
+  /**
+   * A run has ended: what is spooled goes to the log before its end is told (the last lines of
+   * a crash are in the log when the crash is in the status); what the keeper still had comes
+   * after, a last line without its newline then ending as a line.
+   */
+  private runEnded(ref: string): void {
+    const runDir = this.runDirs.get(ref);
+    if (!runDir) return;
+    this.drain(runDir, Infinity);
+    void this.keeper.flush(runDir.dir).then((sizes) => {
+      if (sizes && this.runDirs.get(ref) === runDir) this.drain(runDir, Infinity, sizes);
+    });
   }
 
   /** The launcher could not start a shim for `dir`: a run dir, or a pool slot. */

@@ -51,7 +51,7 @@ describe('RunnerSet', () => {
     });
     await set.prepare([{ def: def('a', 'shell'), capture: undefined as never }]);
     set.start(def('a', 'shell'));
-    set.detach();
+    set.detach('handoff');
     expect(made).toBe(0);
     expect(set.dockerIfUsed).toBeUndefined();
     expect(() => set.dockerRunner()).toThrow(/not loaded/);
@@ -65,7 +65,7 @@ describe('RunnerSet', () => {
     await set.adopt(def('d', 'docker'));
     expect(set.input(def('c', 'docker'), Buffer.from('x'))).toBe(true);
     set.release(def('b', 'shell'));
-    set.detach();
+    set.detach('handoff');
     expect(await set.loadDocker()).toBe(docker);
     expect(made).toBe(1);
     expect(shell.calls).toEqual(['prepare a', 'start a', 'detach', 'prepare b', 'release b', 'detach']);

@@ -39,10 +39,10 @@ interface Prepared {
 }
 
 async function prepared(dir: string, appliance: ApplianceDefinition, options: ShellRunnerOptions = {}): Promise<Prepared> {
-  const runner = new ShellRunner(dir, (_def, err) => {
-    throw err;
+  const runner = new ShellRunner(dir, (message) => {
+    throw new Error(message);
   }, options);
-  cleanups.push(() => runner.detach());
+  cleanups.push(() => runner.detach('stop'));
   const capture = new OutputCapture(new RotatingLogFile(join(dir, `${appliance.name}.log`), { maxBytes: 1 << 20, maxFiles: 2 }));
   const lines: string[] = [];
   capture.subscribe((line) => lines.push(line));
@@ -181,7 +181,7 @@ describe('ShellRunner', () => {
     spawnSync('mkfifo', [join(dir, 'gate')]);
     const first = await prepared(dir, app);
     const handle = await started(first.runner, app);
-    await first.runner.detach();
+    await first.runner.detach('handoff');
     expect(liveGroupMembers(handle.pid).length).toBeGreaterThan(0);
 
     const second = await prepared(dir, app);
@@ -199,7 +199,7 @@ describe('ShellRunner', () => {
     spawnSync('mkfifo', [join(dir, 'gate')]);
     const { runner } = await prepared(dir, app);
     const handle = await started(runner, app);
-    await runner.detach();
+    await runner.detach('handoff');
     spawnSync('/bin/sh', ['-c', 'echo go > "$0"', join(dir, 'gate')]);
     await waitFor('the run to end', () => liveGroupMembers(handle.pid).length === 0);
 
@@ -239,7 +239,7 @@ describe('ShellRunner', () => {
     const app = def('any', ['true']);
     const first = await prepared(dir, app, { standbys: 2 });
     const both = await waitFor('two standbys', () => standbys(dir).size === 2 && [...standbys(dir).values()]);
-    await first.runner.detach();
+    await first.runner.detach('handoff');
     await waitFor('them to leave', () => both.every((pid) => liveGroupMembers(pid).length === 0));
   });
 

@@ -314,6 +314,16 @@ export class AgentHarness {
     });
   }
 
+  /** The log keeper an agent of this state dir left running (a kill -9 leaves it, on purpose). */
+  keeper(): number[] {
+    try {
+      const [pid, startTime] = readFileSync(join(this.stateDir, 'keeper', 'pid'), 'utf8').trim().split(' ');
+      return pid && startTime === processStartTime(Number(pid)) ? [Number(pid)] : [];
+    } catch {
+      return [];
+    }
+  }
+
   /** Ends the agent (gracefully) and anything it or the test left, then removes the temp dir. */
   async cleanup(): Promise<void> {
     if (this.agent) {
@@ -324,7 +334,7 @@ export class AgentHarness {
       }
     }
     for (const child of this.spawned) child.kill('SIGKILL');
-    for (const pgid of [...this.seenPgids, ...this.recordedGroups()]) {
+    for (const pgid of [...this.seenPgids, ...this.recordedGroups(), ...this.keeper()]) {
       try {
         process.kill(-pgid, 'SIGKILL');
       } catch {

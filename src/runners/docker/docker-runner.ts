@@ -39,8 +39,6 @@ import { LogFrameReader, timeAfter } from './log-frames.js';
 export interface DockerRunnerOptions {
   /** Defaults to dockerode's own choice: DOCKER_HOST, else /var/run/docker.sock. */
   docker?: Docker;
-  /** A capture that cannot write (full disk) is reported, never allowed to stop the agent. */
-  onCaptureError?: (def: ApplianceDefinition, err: unknown) => void;
   /** The engine became reachable or unreachable; `detail` says why. */
   onEngineState?: (state: EngineState, detail: string) => void;
   /** For a new agent adopting a container: the time of the last output it already has. */
@@ -555,12 +553,7 @@ export class DockerRunner implements Runner {
         const n = last && last.time === frame.time ? last.n + 1 : 1;
         this.lastSeen.set(ref, { ...times, [frame.stream]: { time: frame.time, n } });
       }
-      if (!known.capture) return;
-      try {
-        known.capture.write(frame.stream, frame.payload);
-      } catch (err) {
-        this.opts.onCaptureError?.(known.def, err);
-      }
+      known.capture?.write(frame.stream, frame.payload);
     });
   }
 
