@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { applianceLogPath } from '../logs/appliance-log-path.js';
-import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, StatusAnswer } from '../api/wire.js';
+import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, SkippedRecords, StatusAnswer } from '../api/wire.js';
 import type { Manager } from '../appliance/manager.js';
 import { SpewError } from '../common/errors.js';
 import { parseApplianceSources, type LoadedItem } from '../config/appliance-file.js';
@@ -20,6 +20,8 @@ import { addDockerRoutes, type DockerApi } from './docker-routes.js';
 import { addVersionRoutes } from './version-routes.js';
 import type { VersionControl } from '../versions/version-control.js';
 import { decodeSegment, HttpRouter, STREAMED, type ApiRequest } from './http-router.js';
+import { BoundedWriter } from './bounded-writer.js';
+import { formatLogLine } from '../logs/log-line.js';
 
 export interface ApiContext {
   manager: Manager;
@@ -42,6 +44,11 @@ function tailOf(request: ApiRequest, fallback: number): number {
   return n;
 }
 
+/** In a follower's log stream, where it missed lines: a line of the log's own form. */
+function skippedLinesNotice(skipped: number): string {
+  return `${formatLogLine(new Date(), 'err', `spew: ${skipped} line(s) skipped here: this reader fell behind; the log file has them`)}\n`;
+}
+
 const follows = (request: ApiRequest): boolean => ['1', 'true'].includes(request.query.get('follow') ?? '');
 
 export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => void): HttpRouter {
@@ -58,7 +65,8 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
 
   router.add('GET', '/v1/appliances', async ({ query }): Promise<StatusAnswer> => {
     const docker = ctx.docker.engine();
-    return { appliances: manager.status(query.getAll('id')), ...(docker && { docker }) };
+    const warnings = manager.warnings();
+    return { appliances: manager.status(query.getAll('id')), ...(docker && { docker }), ...(warnings.length > 0 && { warnings }) };
   });
   router.add('GET', '/v1/appliances/:id', async ({ params }) => one(manager.get(params[0]!)));
 
@@ -97,8 +105,9 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     // Subscribe before reading the file, so no line falls between the two; lines that made it
     // into both are written once.
     let queued: string[] | undefined = [];
+    const out = new BoundedWriter(res, skippedLinesNotice);
     const unsubscribe = follows(request)
-      ? appliance.capture.subscribe((line) => (queued ? queued.push(line) : res.write(`${line}\n`)))
+      ? appliance.capture.subscribe((line) => (queued ? queued.push(line) : out.write(`${line}\n`)))
       : undefined;
     const lines = await readLastLines(applianceLogPath(ctx.logDir, appliance.name), tail, ctx.maxLogFiles);
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
@@ -108,7 +117,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
       return STREAMED;
     }
     const seen = new Set(lines);
-    for (const line of queued) if (!seen.has(line)) res.write(`${line}\n`);
+    for (const line of queued) if (!seen.has(line)) out.write(`${line}\n`);
     queued = undefined;
     req.socket.on('close', unsubscribe);
     return STREAMED;
@@ -124,7 +133,8 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
       res.end();
       return STREAMED;
     }
-    const unsubscribe = ctx.events.subscribe((record) => res.write(`${JSON.stringify(record)}\n`));
+    const out = new BoundedWriter(res, (skipped) => `${JSON.stringify({ skipped } satisfies SkippedRecords)}\n`);
+    const unsubscribe = ctx.events.subscribe((record) => out.write(`${JSON.stringify(record)}\n`));
     req.socket.on('close', unsubscribe);
     return STREAMED;
   });
@@ -171,7 +181,8 @@ export function handleAttach(ctx: ApiContext, req: IncomingMessage, socket: Sock
     return;
   }
   socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: spew-attach\r\nConnection: Upgrade\r\n\r\n');
-  const unsubscribe = appliance.capture.subscribe((line) => socket.write(`${line}\n`));
+  const out = new BoundedWriter(socket, skippedLinesNotice);
+  const unsubscribe = appliance.capture.subscribe((line) => out.write(`${line}\n`));
   const def = appliance.definition;
   socket.on('data', (data: Buffer) => ctx.runner.input(def, data));
   socket.on('error', () => undefined);

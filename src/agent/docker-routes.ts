@@ -7,6 +7,7 @@ import type { Manager } from '../appliance/manager.js';
 import { errorMessage, SpewError } from '../common/errors.js';
 import type { PullFeed } from '../images/pull-feed.js';
 import type { Upgrader } from '../upgrades/upgrader.js';
+import { BoundedWriter } from './bounded-writer.js';
 import { STREAMED, type HttpRouter } from './http-router.js';
 import { bodyObject, field } from './request-body.js';
 
@@ -27,8 +28,10 @@ export function addDockerRoutes(router: HttpRouter, api: DockerApi): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     // Headers now, so a client waiting for the stream to open knows it is listening.
     res.write('');
+    // Progress is for the eye: a reader that falls behind misses steps, with nothing to say of it.
+    const out = new BoundedWriter(res, () => '');
     const unsubscribe = api.pulls.subscribe((event) => {
-      if (refs.size === 0 || refs.has(event.ref)) res.write(`${JSON.stringify(event)}\n`);
+      if (refs.size === 0 || refs.has(event.ref)) out.write(`${JSON.stringify(event)}\n`);
     });
     req.socket.on('close', unsubscribe);
     return STREAMED;

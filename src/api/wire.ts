@@ -59,6 +59,11 @@ export interface StatusAnswer {
   appliances: ApplianceStatus[];
   /** Present once a docker appliance exists: `docker: unreachable` is a state, not an error. */
   docker?: EngineAnswer;
+  /**
+   * What keeps the agent from doing its whole job, while it lasts: its state that cannot be
+   * saved, its event log that cannot be written, appliances' output lost (a full disk).
+   */
+  warnings?: string[];
 }
 
 /**
@@ -138,6 +143,11 @@ export interface EventRecord {
   name: string;
   event: Record<string, unknown> & { kind: string };
   state: ApplianceState | 'removed';
+}
+
+/** In `/v1/events?follow=1`: this many records were skipped here, the reader having fallen behind. */
+export interface SkippedRecords {
+  skipped: number;
 }
 
 /**

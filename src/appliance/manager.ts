@@ -331,6 +331,23 @@ export class Manager implements UpgradeHost {
     return this.byRef.size;
   }
 
+  /** The agent's own troubles while they last (see StatusAnswer.warnings). */
+  warnings(): string[] {
+    const found: string[] = [];
+    const save = this.store.saveError;
+    if (save) found.push(`the agent's state cannot be saved since ${save.since.toISOString()}: ${save.error}`);
+    const events = this.opts.events.writeError;
+    if (events) {
+      const dropped = events.dropped > 0 ? `, ${events.dropped} dropped` : '';
+      found.push(`events.log cannot be written since ${events.since.toISOString()}: ${events.error}; ${events.waiting} record(s) waiting${dropped}`);
+    }
+    for (const appliance of [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+      const lost = appliance.capture.lost;
+      if (lost) found.push(`${appliance.name}: ${lost.lines} line(s) of output lost since ${lost.since.toISOString()}: ${lost.error}`);
+    }
+    return found;
+  }
+
   async create(item: LoadedItem, start: boolean): Promise<Appliance> {
     checkDependencies([item], this.dependencyEdges());
     return this.createChecked(item, start);

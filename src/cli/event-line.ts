@@ -1,10 +1,11 @@
 /** One event log record as a line of `spew events`: `TIME NAME EVENT -> STATE`. */
 import { describeExit, type ExitReason } from '../appliance/state.js';
-import type { EventRecord } from '../api/wire.js';
+import type { EventRecord, SkippedRecords } from '../api/wire.js';
 import type { Paint } from './style.js';
 import { stateStyle } from './status-table.js';
 
-export function renderEvent(record: EventRecord, paint: Paint): string {
+export function renderEvent(record: EventRecord | SkippedRecords, paint: Paint): string {
+  if ('skipped' in record) return paint(`... ${record.skipped} event(s) skipped here: this reader fell behind (spew events -t shows them)`, 'yellow');
   return `${record.time} ${record.name} ${describeEvent(record.event)} -> ${paint(record.state, stateStyle(record.state))}`;
 }
 

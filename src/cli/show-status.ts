@@ -14,13 +14,15 @@ export interface StatusRequest extends SocketFlags {
 
 export async function showStatus(request: StatusRequest): Promise<string> {
   const socket = await locateSocket(request, process.env, process.getuid?.() ?? 0);
-  const { appliances, docker } = await new ApiClient(socket).statusAnswer(request.ids);
+  const { appliances, docker, warnings = [] } = await new ApiClient(socket).statusAnswer(request.ids);
   if (request.json) return JSON.stringify(appliances, null, 2);
   const width = process.stdout.isTTY ? process.stdout.columns : undefined;
   const paint = painter(shouldColour(process.stdout, process.env));
-  const table = renderStatusTable(appliances, { paint, width });
+  const lines = [renderStatusTable(appliances, { paint, width })];
   // An engine that is down is a state of the host, shown with what depends on it.
-  return docker?.state === 'unreachable' ? `${table}\n${paint(`docker: unreachable (${docker.detail})`, 'red')}` : table;
+  if (docker?.state === 'unreachable') lines.push(paint(`docker: unreachable (${docker.detail})`, 'red'));
+  for (const warning of warnings) lines.push(paint(`warning: ${warning}`, 'yellow'));
+  return lines.join('\n');
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type HistoryAnswer,
   type OrphansAnswer,
   type RollbackAnswer,
+  type SkippedRecords,
   type StatusAnswer,
   type StopRequest,
   type UpgradeAnswer,
@@ -133,11 +134,14 @@ export class ApiClient {
     await this.json<unknown>('POST', '/agent/handoff', {});
   }
 
-  /** The event log as records; with `follow` it keeps yielding until the agent closes. */
-  async *events(options: StreamOptions = {}): AsyncGenerator<EventRecord> {
+  /**
+   * The event log as records; with `follow` it keeps yielding until the agent closes, and says
+   * where a reader that fell behind missed some.
+   */
+  async *events(options: StreamOptions = {}): AsyncGenerator<EventRecord | SkippedRecords> {
     const body = await this.stream(`/events${streamQuery(options)}`);
     for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
-      if (line !== '') yield JSON.parse(line) as EventRecord;
+      if (line !== '') yield JSON.parse(line) as EventRecord | SkippedRecords;
     }
   }
 

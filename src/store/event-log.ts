@@ -8,6 +8,7 @@
 import { closeSync, fstatSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventRecord } from '../api/wire.js';
+import { errorMessage } from '../common/errors.js';
 import { OPEN, openOwnFile } from '../common/own-files.js';
 import { readLastLines } from '../logs/log-tail.js';
 
@@ -20,6 +21,8 @@ function endsWithNewline(fd: number, size: number): boolean {
 export type EventListener = (record: EventRecord) => void;
 
 const MAX_BYTES = 10 * 1024 * 1024;
+/** Records kept for a file that will not take them (a full disk); past this the oldest go, counted. */
+const MAX_WAITING = 10_000;
 /** How many recent records stay in memory for `spew events` without reading the file. */
 const RECENT = 1000;
 
@@ -30,6 +33,8 @@ export class EventLog {
   private readonly recent: EventRecord[] = [];
   private readonly listeners = new Set<EventListener>();
   private pending: EventRecord[] = [];
+  /** Why writing fails, while it does; records wait meanwhile. */
+  private failing: { error: string; since: Date; dropped: number } | undefined;
 
   constructor(stateDir: string) {
     this.path = join(stateDir, 'events.log');
@@ -75,14 +80,36 @@ export class EventLog {
 
   /**
    * Writes the lines held for this turn now. A small write to the page cache: cheaper than a
-   * stream and never reordered.
+   * stream and never reordered. A write that fails keeps them for the next flush; it never
+   * throws (supervision goes on without its record).
    */
   flush(): void {
     if (this.pending.length === 0) return;
-    const lines = this.pending.map((record) => `${JSON.stringify(record)}\n`).join('');
-    this.pending = [];
-    if (this.size + lines.length > MAX_BYTES) this.rotate();
-    this.size += writeSync(this.fd, lines);
+    const lines = this.pending.map((record) => Buffer.from(`${JSON.stringify(record)}\n`));
+    const data = Buffer.concat(lines);
+    let written = 0;
+    try {
+      if (this.size + data.length > MAX_BYTES) this.rotate();
+      while (written < data.length) written += writeSync(this.fd, data, written);
+      this.size += written;
+      this.pending = [];
+      this.failing = undefined;
+    } catch (err) {
+      this.size += written;
+      // The records that went out whole are written; a line cut short ends here and is
+      // skipped on reading; the rest wait for the next flush.
+      let whole = 0;
+      for (let end = 0; whole < lines.length && end + (lines[whole] as Buffer).length <= written; whole++) end += (lines[whole] as Buffer).length;
+      this.pending.splice(0, whole);
+      if (written > 0 && data[written - 1] !== 0x0a) this.size += tryWrite(this.fd, '\n');
+      this.failing ??= { error: errorMessage(err), since: new Date(), dropped: 0 };
+      if (this.pending.length > MAX_WAITING) this.failing.dropped += this.pending.splice(0, this.pending.length - MAX_WAITING).length;
+    }
+  }
+
+  /** Why records cannot be written, while they cannot: `spew status` says so. */
+  get writeError(): { error: string; since: Date; waiting: number; dropped: number } | undefined {
+    return this.failing && { ...this.failing, waiting: this.pending.length };
   }
 
   private rotate(): void {
@@ -90,5 +117,13 @@ export class EventLog {
     renameSync(this.path, `${this.path}.1`);
     this.fd = openOwnFile(this.path, OPEN.append);
     this.size = 0;
+  }
+}
+
+function tryWrite(fd: number, text: string): number {
+  try {
+    return writeSync(fd, text);
+  } catch {
+    return 0;
   }
 }

@@ -17,6 +17,7 @@ import type { ApplianceDefinition } from '../appliance/model.js';
 import { SpewError, errorMessage } from '../common/errors.js';
 import { readOwnFileAsync } from '../common/own-files.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { DiskReserve, isDiskFull } from './disk-reserve.js';
 import { parseStateFile, STATE_FORMAT } from './state-file.js';
 
 /**
@@ -65,6 +66,7 @@ export class StateStore {
   private dirty = false;
   /** Why the last write failed, while writes fail (a full disk): `spew status` says so. */
   private failing: { error: string; since: Date } | undefined;
+  private readonly reserve: DiskReserve;
 
   constructor(
     stateDir: string,
@@ -74,6 +76,7 @@ export class StateStore {
   ) {
     this.path = join(stateDir, 'state.json');
     this.copyPath = `${this.path}.1`;
+    this.reserve = new DiskReserve(join(stateDir, 'state.reserve'));
   }
 
   /**
@@ -113,6 +116,27 @@ export class StateStore {
     return 'problem' in parsed ? { kind: 'damaged', problem: parsed.problem } : { kind: 'good', appliances: parsed.appliances };
   }
 
+  /**
+   * The state file, then its copy. A full disk gives up the reserve for it: the state file
+   * goes first, and what room is left after it goes to the copy.
+   */
+  private async write(text: string): Promise<void> {
+    try {
+      await writeFileAtomic(this.path, text);
+    } catch (err) {
+      if (!isDiskFull(err) || !this.reserve.release()) throw err;
+      await writeFileAtomic(this.path, text);
+      this.failing ??= { error: `${errorMessage(err)}; the disk is full, and the room kept for the state was used`, since: this.now() };
+      await writeFileAtomic(this.copyPath, text, { durable: false }).catch(() => undefined);
+      return;
+    }
+    // The copy needs no fsync of its own: the state file is the one a power cut cannot undo.
+    await writeFileAtomic(this.copyPath, text, { durable: false });
+    this.failing = undefined;
+    // Room for three more saves, made while there is room (best effort: a full disk says so above).
+    await this.reserve.keep(text.length * 3).catch(() => undefined);
+  }
+
   /** Why saving fails right now, or undefined while it works. */
   get saveError(): { error: string; since: Date } | undefined {
     return this.failing;
@@ -150,10 +174,7 @@ export class StateStore {
       this.dirty = false;
       const text = this.serialise(this.snapshot());
       try {
-        await writeFileAtomic(this.path, text);
-        // The copy needs no fsync of its own: the state file is the one a power cut cannot undo.
-        await writeFileAtomic(this.copyPath, text, { durable: false });
-        this.failing = undefined;
+        await this.write(text);
       } catch (err) {
         this.failing ??= { error: errorMessage(err), since: this.now() };
         this.onError(err);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplianceStatus, EventRecord } from '../../src/api/wire.js';
+import type { ApplianceStatus, EventRecord, SkippedRecords } from '../../src/api/wire.js';
 import { ApiClient } from '../../src/client/api-client.js';
 import { SpewError } from '../../src/common/errors.js';
 
@@ -172,15 +172,15 @@ describe('ApiClient', () => {
       r.write(line.slice(0, 10));
       r.write(`${line.slice(10)}\n`);
     });
-    const seen: EventRecord[] = [];
+    const seen: (EventRecord | SkippedRecords)[] = [];
     const events = client.events({ tail: 5, follow: true });
     const first = await events.next();
     seen.push(first.value as EventRecord);
-    // The stream is still open; a later record arrives only now.
-    res?.write(`${JSON.stringify(record(2))}\n`);
+    // The stream is still open; a later record arrives only now, after a gap the agent tells of.
+    res?.write(`${JSON.stringify({ skipped: 3 })}\n${JSON.stringify(record(2))}\n`);
     res?.end();
     for await (const event of events) seen.push(event);
-    expect(seen).toEqual([record(1), record(2)]);
+    expect(seen).toEqual([record(1), { skipped: 3 }, record(2)]);
     expect(requests[0]?.url).toBe('/v1/events?tail=5&follow=1');
   });
 

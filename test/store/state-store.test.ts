@@ -1,5 +1,5 @@
 import { shorthandPolicy } from '../../src/supervision/restart-policy.js';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ describe('StateStore', () => {
     const list = [appliance('a'), appliance('b')];
     await store(dir, list).save();
     expect(await store(dir).load()).toEqual({ kind: 'loaded', appliances: list });
-    expect(readdirSync(dir).sort()).toEqual(['state.json', 'state.json.1']);
+    expect(readdirSync(dir).sort()).toEqual(['state.json', 'state.json.1', 'state.reserve']);
     expect(readFileSync(join(dir, 'state.json.1'), 'utf8')).toBe(readFileSync(join(dir, 'state.json'), 'utf8'));
   });
 
@@ -66,7 +66,7 @@ describe('StateStore', () => {
     writeFileSync(join(dir, 'state.json'), damage(readFileSync(join(dir, 'state.json'), 'utf8')));
     const loaded = await store(dir).load();
     expect(loaded).toMatchObject({ kind: 'recovered', appliances: list, problem: expect.stringMatching(problem), keptAs: join(dir, 'state.json.damaged-2026-12-04T100000.000Z') });
-    expect(readdirSync(dir).sort()).toEqual(['state.json.1', 'state.json.damaged-2026-12-04T100000.000Z']);
+    expect(readdirSync(dir).sort()).toEqual(['state.json.1', 'state.json.damaged-2026-12-04T100000.000Z', 'state.reserve']);
   });
 
   it('refuses to load when the state file and its copy are both damaged, naming both and what to do', async () => {
@@ -116,6 +116,12 @@ describe('StateStore', () => {
     if (errors.length > 0) expect(failing.saveError).toMatchObject({ error: expect.stringMatching(/EACCES/), since: new Date('2026-12-04T10:00:00.000Z') });
     await failing.save();
     expect(failing.saveError).toBeUndefined();
+  });
+
+  it('keeps room on the disk for the state, at least a megabyte', async () => {
+    const dir = tempDir();
+    await store(dir, [appliance('a')]).save();
+    expect(statSync(join(dir, 'state.reserve')).size).toBeGreaterThanOrEqual(1024 * 1024);
   });
 
   it('coalesces saves asked for while one is writing into one more write', async () => {
