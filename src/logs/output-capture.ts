@@ -86,11 +86,11 @@ export class OutputCapture {
     return this.losing && { ...this.losing };
   }
 
-  /** Lines someone else could not keep (the keeper, on a full disk): counted as if lost here. */
-  countLost(lines: number, error: string): void {
+  /** Lines lost elsewhere (by the keeper; by an agent before this one): counted as if lost here. */
+  countLost(lines: number, error: string, since: Date = this.clock()): void {
     if (lines <= 0) return;
     if (!this.losing) {
-      this.losing = { lines: 0, error, since: this.clock() };
+      this.losing = { lines: 0, error, since };
       this.onLosing(error);
     }
     this.losing.lines += lines;

@@ -25,14 +25,20 @@ const STREAMS: readonly OutputStream[] = ['out', 'err'];
 const READ_BYTES = 256 * 1024;
 /** A spool is emptied once this much of it has been logged (and nothing more has come). */
 const TRIM_AT = 1024 * 1024;
-const SLOT_BYTES = 128;
+const SLOT_BYTES = 512;
+/** Of the reason output is being lost, what the record keeps. */
+const ERROR_CHARS = 200;
 
-/** How far each spool has been logged, and where the log file stood then. */
+/**
+ * How far each spool has been logged, and where the log file stood then; and output lost
+ * meanwhile (a full disk), so that the log tells of it even when the agent that lost it is killed.
+ */
 interface Position {
   seq: number;
   out: number;
   err: number;
   log: LogPosition;
+  lost?: { lines: number; error: string; since: string };
 }
 
 export interface SpoolSizes {
@@ -61,6 +67,13 @@ export class SpoolReader {
     this.consumed.out = record.out;
     this.consumed.err = record.err;
     this.capture.rewindLog(record.log);
+    if (record.lost) this.capture.countLost(record.lost.lines, record.lost.error, new Date(record.lost.since));
+  }
+
+  /** Output was lost before it reached a spool (the keeper's count): the record keeps it. */
+  lost(lines: number, error: string): void {
+    this.capture.countLost(lines, error);
+    this.writeRecord();
   }
 
   /**
@@ -123,7 +136,11 @@ export class SpoolReader {
 
   private writeRecord(): void {
     this.seq += 1;
-    const record: Position = { seq: this.seq, out: this.consumed.out, err: this.consumed.err, log: this.capture.logPosition() };
+    const lost = this.capture.lost;
+    const record: Position = {
+      seq: this.seq, out: this.consumed.out, err: this.consumed.err, log: this.capture.logPosition(),
+      ...(lost && { lost: { lines: lost.lines, error: lost.error.slice(0, ERROR_CHARS), since: lost.since.toISOString() } }),
+    };
     const text = JSON.stringify(record).padEnd(SLOT_BYTES - 1, ' ');
     this.posFd ??= openOwnFile(join(this.runDir, 'log.pos'), OPEN.readWrite);
     writeSync(this.posFd, `${text}\n`, (this.seq % 2) * SLOT_BYTES);

@@ -34,7 +34,6 @@ import { resolveIdentity } from './user-ids.js';
 
 interface RunDir {
   dir: string;
-  capture: OutputCapture;
   reader: SpoolReader;
   /**
    * The agent's own read-write ends of `out` and `err`, never read: a pipe that no process
@@ -108,7 +107,7 @@ export class ShellRunner implements Runner {
     this.instance = realpathSync(stateDir);
     this.keeper = new LogKeeper(join(stateDir, 'keeper'), {
       onData: (runDir) => this.drainSoon(runDir === '*' ? [...this.runDirs.keys()] : [runDir.slice(runDir.lastIndexOf('/') + 1)]),
-      onDropped: (runDir, stream, lines, why) => this.runDirs.get(runDir.slice(runDir.lastIndexOf('/') + 1))?.capture.countLost(lines, `std${stream} could not be spooled: ${why}`),
+      onDropped: (runDir, stream, lines, why) => this.runDirs.get(runDir.slice(runDir.lastIndexOf('/') + 1))?.reader.lost(lines, `std${stream} could not be spooled: ${why}`),
       onError: (where, message) => this.onTrouble(`log keeper: ${where}: ${message}`),
     }, { [INSTANCE_VARIABLE]: this.instance });
     this.launcher = new ShimLauncher(this.instance, {
@@ -142,7 +141,7 @@ export class ShellRunner implements Runner {
         ? new Socket({ fd: openFifo(join(dir, 'in'), constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true })
         : undefined;
       const holders = ['out', 'err'].map((name) => openFifo(join(dir, name), constants.O_RDWR | constants.O_NONBLOCK));
-      this.runDirs.set(def.ref, { dir, capture, reader, holders, stdin });
+      this.runDirs.set(def.ref, { dir, reader, holders, stdin });
       this.keeper.watch(dir);
     }
     // What was spooled while no agent ran.

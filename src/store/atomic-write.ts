@@ -19,7 +19,7 @@ async function createTemp(temp: string): Promise<Awaited<ReturnType<typeof openO
 }
 
 /** `durable: false` skips the fsyncs: the file is whole or old after a kill, not after a power cut. */
-export async function writeFileAtomic(path: string, data: string, { durable = true } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer, { durable = true } = {}): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
   const file = await createTemp(temp);
   try {

@@ -4,9 +4,13 @@
  * are not here: the shim records them in each run dir (see runners/shell-shim.ts), where they
  * are written before anything can be lost.
  *
- * Every write goes to state.json (temp file, fsync, rename) and then to its copy state.json.1,
- * so that a state file deleted or damaged while no agent ran (by hand, by a tool, by a bad disk
- * block) is recovered whole from the copy, loudly, rather than taken for a first boot.
+ * Every write goes to state.json (then fsync) and then to its copy state.json.1, so that a state
+ * file deleted or damaged while no agent ran (by hand, by a tool, by a bad disk block) is
+ * recovered whole from the copy, loudly, rather than taken for a first boot. Both are
+ * rewritten in place, in room they already hold (in-place-file.ts), so that a full disk does
+ * not keep the state from being saved: one of the two is whole at any instant, and the load
+ * takes the state file or else the copy. A state that outgrows its room is written anew, with
+ * room to spare; on a full disk the room kept for it (disk-reserve.ts) is given up for that.
  *
  * Writes are coalesced: any number of changes while a write is in flight become one more write,
  * so a crash loop of hundreds of appliances costs a few writes a second, not one per event.
@@ -16,8 +20,8 @@ import { join } from 'node:path';
 import type { ApplianceDefinition } from '../appliance/model.js';
 import { SpewError, errorMessage } from '../common/errors.js';
 import { readOwnFileAsync } from '../common/own-files.js';
-import { writeFileAtomic } from './atomic-write.js';
 import { DiskReserve, isDiskFull } from './disk-reserve.js';
+import { rewriteInPlace, writeWithRoom } from './in-place-file.js';
 import { parseStateFile, STATE_FORMAT } from './state-file.js';
 
 /**
@@ -121,20 +125,20 @@ export class StateStore {
    * goes first, and what room is left after it goes to the copy.
    */
   private async write(text: string): Promise<void> {
-    try {
-      await writeFileAtomic(this.path, text);
-    } catch (err) {
-      if (!isDiskFull(err) || !this.reserve.release()) throw err;
-      await writeFileAtomic(this.path, text);
-      this.failing ??= { error: `${errorMessage(err)}; the disk is full, and the room kept for the state was used`, since: this.now() };
-      await writeFileAtomic(this.copyPath, text, { durable: false }).catch(() => undefined);
-      return;
-    }
+    const bytes = Buffer.from(text);
     // The copy needs no fsync of its own: the state file is the one a power cut cannot undo.
-    await writeFileAtomic(this.copyPath, text, { durable: false });
+    for (const [path, durable] of [[this.path, true], [this.copyPath, false]] as const) {
+      if (await rewriteInPlace(path, bytes, durable)) continue;
+      try {
+        await writeWithRoom(path, bytes, durable);
+      } catch (err) {
+        if (!isDiskFull(err) || !this.reserve.release()) throw err;
+        await writeWithRoom(path, bytes, durable);
+      }
+    }
     this.failing = undefined;
-    // Room for three more saves, made while there is room (best effort: a full disk says so above).
-    await this.reserve.keep(text.length * 3).catch(() => undefined);
+    // Room for the state to grow, made while there is room (best effort: a full disk says so above).
+    await this.reserve.keep(bytes.length * 3).catch(() => undefined);
   }
 
   /** Why saving fails right now, or undefined while it works. */
@@ -176,8 +180,9 @@ export class StateStore {
       try {
         await this.write(text);
       } catch (err) {
+        // Said once a streak: a crash loop on a full disk must not become a flood of the same line.
+        if (!this.failing) this.onError(err);
         this.failing ??= { error: errorMessage(err), since: this.now() };
-        this.onError(err);
       }
     }
   }

@@ -150,7 +150,36 @@ describe('StateStore', () => {
     await s.save();
     current[1] = { ...appliance('b'), definition: { ...appliance('b').definition, command: 'changed' }, starts: 7, pending: { kind: 'restart', asked_at: '2026-12-04T10:00:00.000Z', version: 2 } };
     await s.save();
-    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(saved(current));
+    // Padded with spaces to the room the file holds, which later saves rewrite in place.
+    expect(readFileSync(join(dir, 'state.json'), 'utf8').trimEnd()).toBe(saved(current));
     expect(await s.load()).toEqual({ kind: 'loaded', appliances: current });
+  });
+
+  it('rewrites both files in place, taking no new room, and grows them when the state outgrows them', async () => {
+    const dir = tempDir();
+    const current = [appliance('a')];
+    const s = store(dir, current);
+    await s.save();
+    const inodes = ['state.json', 'state.json.1'].map((f) => statSync(join(dir, f)).ino);
+    current.push(appliance('b'));
+    await s.save();
+    expect(['state.json', 'state.json.1'].map((f) => statSync(join(dir, f)).ino)).toEqual(inodes);
+    for (let i = 0; i < 40; i++) current.push(appliance(`n${i}`, `${i.toString(16).padStart(4, '0')}00000000`));
+    await s.save();
+    expect(statSync(join(dir, 'state.json')).size).toBeGreaterThan(saved(current).length);
+    expect(await s.load()).toEqual({ kind: 'loaded', appliances: current });
+  });
+
+  it('loads the copy when the state file was torn by a kill in the middle of its rewrite', async () => {
+    const dir = tempDir();
+    const current = [appliance('a'), appliance('b')];
+    const s = store(dir, current);
+    await s.save();
+    const path = join(dir, 'state.json');
+    const text = readFileSync(path);
+    // The first half of a rewrite landed, the rest is the old text: here, zeros.
+    text.fill(0, Math.floor(text.length / 3));
+    writeFileSync(path, text);
+    expect(await store(dir).load()).toMatchObject({ kind: 'recovered', appliances: current });
   });
 });

@@ -103,13 +103,18 @@ export class AgentHarness {
   private readonly agentEnv: NodeJS.ProcessEnv;
   private readonly program: SpewProgram;
 
-  constructor(options: { appliances?: Record<string, string>; extraConfig?: string; stopTimeout?: string; env?: NodeJS.ProcessEnv; program?: SpewProgram } = {}) {
+  /**
+   * `dataDir`: where the state and log dirs go, given the test's temp dir (a disk of the test's
+   * own, mounted there); the temp dir itself by default.
+   */
+  constructor(options: { appliances?: Record<string, string>; extraConfig?: string; stopTimeout?: string; env?: NodeJS.ProcessEnv; program?: SpewProgram; dataDir?: (dir: string) => string } = {}) {
     this.program = options.program ?? { argv: [process.execPath, BIN], env: CLI_ENV };
     this.agentEnv = { ...this.program.env, ...options.env };
     this.dir = mkdtempSync(join(tmpdir(), 'spew-it-'));
     this.socket = join(this.dir, 'spew.sock');
-    this.stateDir = join(this.dir, 'state');
-    this.logDir = join(this.dir, 'logs');
+    const data = options.dataDir?.(this.dir) ?? this.dir;
+    this.stateDir = join(data, 'state');
+    this.logDir = join(data, 'logs');
     this.configFile = join(this.dir, 'spew.toml');
     mkdirSync(join(this.dir, 'appliances.d'));
     for (const [file, text] of Object.entries(options.appliances ?? {})) this.writeApplianceFile(file, text);
