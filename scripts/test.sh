@@ -10,6 +10,7 @@ need() {
   [ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; }
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
 }
+need cc gcc            # the log keeper, spew's one helper in C (gcc brings libc6-dev, for -static)
 need python3 python3   # a TCP listener that never accepts, for the watcher timeout test
 need mkfifo coreutils
 need openssl openssl                # a self-signed certificate for the https watcher test

@@ -10,7 +10,7 @@
  * Every other signal that can be caught is ignored (agent-signals.ts); one that asks for an exit
  * during boot is carried out once the boot is done.
  */
-import { chmodSync, existsSync, lchownSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -36,7 +36,7 @@ import { compactHeap } from '../common/heap-footprint.js';
 import { InstanceLock } from './instance-lock.js';
 import { resolveIdentity } from '../runners/user-ids.js';
 import { closeDebuggerDoor } from '../common/debugger-door.js';
-import { checkPrivateDir } from '../common/own-files.js';
+import { makeAgentDirs } from './agent-dirs.js';
 import { handleSignals, type SignalAction } from './agent-signals.js';
 
 export interface AgentOptions {
@@ -69,8 +69,7 @@ export class Agent {
 
   constructor(private readonly opts: AgentOptions) {
     const { config } = opts;
-    mkdirSync(config.log_dir, { recursive: true, mode: 0o750 });
-    checkPrivateDir(config.log_dir, `log_dir ${config.log_dir}`);
+    makeAgentDirs(config);
     this.logger = createAgentLogger({ level: config.log_level, foreground: opts.foreground, logDir: config.log_dir });
   }
 
@@ -82,8 +81,6 @@ export class Agent {
       (signal) => this.logger.warn(`${signal} ignored: it means nothing to the agent`),
     );
     this.reloader = new ConfigReloader(config, this.logger);
-    mkdirSync(config.state_dir, { recursive: true, mode: 0o750 });
-    checkPrivateDir(config.state_dir, `state_dir ${config.state_dir}`);
     const lock = InstanceLock.acquire(config.state_dir);
     const events = new EventLog(config.state_dir);
     await events.loadRecent();
@@ -215,9 +212,6 @@ export class Agent {
 
   private async listen(server: Server): Promise<void> {
     const { config } = this.opts;
-    mkdirSync(dirname(config.socket), { recursive: true, mode: 0o755 });
-    // Nobody else may swap the socket for a link between its bind and the chmod below.
-    checkPrivateDir(dirname(config.socket), `the dir of socket ${config.socket}`);
     // We hold the state dir's lock, so a socket file left here is from a dead agent.
     unlinkQuietly(config.socket);
     await new Promise<void>((resolve, reject) => {

@@ -25,6 +25,10 @@ export class Agent extends Command {
     handoff: Flags.boolean({
       description: 'Tell the agent already running on this config to exit and leave its appliances running; returns once it has exited.',
     }),
+    check: Flags.boolean({
+      description: 'Only check that an agent could start on this config (it loads, and its dirs are safe); exit 0 if so, 1 saying why not.',
+      exclusive: ['handoff'],
+    }),
   };
 
   async run(): Promise<void> {
@@ -32,6 +36,12 @@ export class Agent extends Command {
     const { loadInstanceConfig } = await import('../config/instance-config.js');
     try {
       const config = await loadInstanceConfig({ file: flags.config, env: process.env, uid: process.getuid?.() ?? 0 });
+      if (flags.check) {
+        const { checkAgentDirs } = await import('../agent/agent-dirs.js');
+        checkAgentDirs(config);
+        this.log(`an agent can start on ${config.configFile ?? 'the defaults'}`);
+        return;
+      }
       if (flags.handoff) {
         const { ApiClient } = await import('../client/api-client.js');
         const { waitForProcessExit } = await import('../cli/process-exit.js');

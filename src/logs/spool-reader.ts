@@ -9,10 +9,11 @@
  * the spools on from there, so the batch is written again, once. The record has two slots,
  * written in turn with a sequence number, so that the one a kill might tear is never the only one.
  *
- * A spool is emptied by the keeper (its only writer) when the reader says it has logged all of
- * it; a spool found shorter than the record says was emptied so, and is read from its start.
+ * A spool is replaced by a new, empty one by the keeper (its only writer) when the reader says it
+ * has logged all of it; the record names each spool's inode, so a spool found with another one
+ * is that new one, read from its start, however much has been written to it since.
  */
-import { closeSync, constants, fstatSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPEN, openOwnFile } from '../common/own-files.js';
 import { splitLines } from './line-splitter.js';
@@ -37,6 +38,8 @@ interface Position {
   seq: number;
   out: number;
   err: number;
+  /** The inodes of the spools those offsets are in. */
+  inodes: SpoolSizes;
   log: LogPosition;
   lost?: { lines: number; error: string; since: string };
 }
@@ -48,6 +51,8 @@ export interface SpoolSizes {
 
 export class SpoolReader {
   private readonly consumed: SpoolSizes = { out: 0, err: 0 };
+  /** The inode of each spool `consumed` counts in; 0 before one was opened. */
+  private readonly inodes: SpoolSizes = { out: 0, err: 0 };
   private readonly spools: Partial<Record<OutputStream, number>> = {};
   private seq = 0;
   private posFd: number | undefined;
@@ -66,6 +71,8 @@ export class SpoolReader {
     this.seq = record.seq;
     this.consumed.out = record.out;
     this.consumed.err = record.err;
+    this.inodes.out = record.inodes.out;
+    this.inodes.err = record.inodes.err;
     this.capture.rewindLog(record.log);
     if (record.lost) this.capture.countLost(record.lost.lines, record.lost.error, new Date(record.lost.since));
   }
@@ -116,16 +123,38 @@ export class SpoolReader {
 
   /** Bytes of the spool from where the log is, with whether they end the run's output. */
   private readSpool(stream: OutputStream, max: number, endAt: number | undefined): { bytes: Buffer; final: boolean } | undefined {
-    const fd = (this.spools[stream] ??= openOwnFile(join(this.runDir, `${stream}.spool`), OPEN.readWrite));
+    const fd = this.spool(stream);
     const size = fstatSync(fd).size;
-    // Shorter than what was logged: the keeper emptied it, everything before was logged.
-    if (size < this.consumed[stream]) this.consumed[stream] = 0;
     const limit = endAt !== undefined && endAt >= this.consumed[stream] ? Math.min(size, endAt) : size;
     const want = Math.min(max, limit - this.consumed[stream]);
     if (want <= 0) return undefined;
     const bytes = Buffer.allocUnsafe(want);
     const got = readSync(fd, bytes, 0, want, this.consumed[stream]);
     return { bytes: bytes.subarray(0, got), final: endAt !== undefined && this.consumed[stream] + got >= limit };
+  }
+
+  /**
+   * The open spool of `stream`: the one at its path. Another inode there than the one being
+   * read is a new spool that the keeper put in its place once all of the old one was logged.
+   */
+  private spool(stream: OutputStream): number {
+    const path = join(this.runDir, `${stream}.spool`);
+    let fd = this.spools[stream];
+    if (fd !== undefined && inodeAt(path) !== this.inodes[stream]) {
+      closeSync(fd);
+      fd = undefined;
+    }
+    if (fd === undefined) {
+      fd = openOwnFile(path, OPEN.readWrite);
+      const { ino } = fstatSync(fd);
+      if (ino !== this.inodes[stream]) {
+        // A spool it has not read yet: its first, or the one that took the logged one's place.
+        if (this.inodes[stream] !== 0) this.consumed[stream] = 0;
+        this.inodes[stream] = ino;
+      }
+      this.spools[stream] = fd;
+    }
+    return fd;
   }
 
   private maybeTrim(stream: OutputStream): void {
@@ -138,7 +167,7 @@ export class SpoolReader {
     this.seq += 1;
     const lost = this.capture.lost;
     const record: Position = {
-      seq: this.seq, out: this.consumed.out, err: this.consumed.err, log: this.capture.logPosition(),
+      seq: this.seq, out: this.consumed.out, err: this.consumed.err, inodes: { ...this.inodes }, log: this.capture.logPosition(),
       ...(lost && { lost: { lines: lost.lines, error: lost.error.slice(0, ERROR_CHARS), since: lost.since.toISOString() } }),
     };
     const text = JSON.stringify(record).padEnd(SLOT_BYTES - 1, ' ');
@@ -172,8 +201,16 @@ export class SpoolReader {
 function parseRecord(text: string): Position | undefined {
   try {
     const value = JSON.parse(text) as Position;
-    const numbers = [value.seq, value.out, value.err, value.log?.ino, value.log?.size];
+    const numbers = [value.seq, value.out, value.err, value.inodes?.out, value.inodes?.err, value.log?.ino, value.log?.size];
     return numbers.every((n) => Number.isInteger(n) && n >= 0) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function inodeAt(path: string): number | undefined {
+  try {
+    return lstatSync(path).ino;
   } catch {
     return undefined;
   }

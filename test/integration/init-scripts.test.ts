@@ -96,6 +96,31 @@ describe.skipIf(!IS_ROOT)('the LSB init script (needs root: its PID file is in /
     await h.running('sleeper');
   });
 
+  it('restarts the agent alone with restart-agent: the old one hands off, the new one re-adopts every appliance', async () => {
+    await initd('start');
+    const before = pidFromFile() as number;
+    const sleeper = await h.running('sleeper');
+    expect((await initd('restart-agent')).code).toBe(0);
+    const after = pidFromFile() as number;
+    expect(after).not.toBe(before);
+    expect(isAlive(before)).toBe(false);
+    expect(await h.running('sleeper')).toMatchObject({ pid: sleeper.pid, reason: `re-adopted, pid ${sleeper.pid}` });
+  });
+
+  it('stops a running agent whose program has been removed (a package removed, not purged)', async () => {
+    await initd('start');
+    const pid = pidFromFile() as number;
+    const sleeper = await h.running('sleeper');
+    // The script as it would be left behind: its program path names nothing any more.
+    const orphan = h.path('init.d', 'orphan');
+    writeFileSync(orphan, readFileSync(script, 'utf8').replace(/^DAEMON=.*$/m, `DAEMON=${h.path('no-such-program')}`));
+    expect(await run('/bin/sh', [orphan, 'status'])).toMatchObject({ code: 0 });
+    expect((await run('/bin/sh', [orphan, 'stop'])).code).toBe(0);
+    expect(isAlive(pid)).toBe(false);
+    expect(liveGroupMembers(sleeper.pid as number)).toEqual([]);
+    expect(await run('/bin/sh', [orphan, 'start'])).toMatchObject({ code: 5 });
+  });
+
   it('reloads the instance config on reload, and refuses a broken one while the agent runs on', async () => {
     await initd('start');
     const pid = pidFromFile();
@@ -124,7 +149,7 @@ describe.skipIf(!IS_ROOT)('the LSB init script (needs root: its PID file is in /
 
   it('gives LSB exit codes for a stopped service and an unknown action', async () => {
     expect(await initd('reload')).toMatchObject({ code: 7, stderr: `${NAME} is not running\n` });
-    expect(await initd('bogus')).toMatchObject({ code: 2, stderr: `Usage: ${script} {start|stop|restart|reload|force-reload|status}\n` });
+    expect(await initd('bogus')).toMatchObject({ code: 2, stderr: `Usage: ${script} {start|stop|restart|restart-agent|reload|force-reload|status}\n` });
   });
 });
 

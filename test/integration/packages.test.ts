@@ -151,35 +151,55 @@ describe.skipIf(cannot !== '')(`the packages${cannot ? ` (${cannot})` : ''}`, ()
       const oldAgent = agentPid() as number;
       await ok('/bin/sh', ['-c', 'echo "# kept by the upgrade" >>/etc/spew/spew.toml']);
 
-      await ok('dpkg', ['-i', nextDeb]);
+      const upgrade = await run('dpkg', ['-i', nextDeb]);
+      expect(upgrade.code, upgrade.stderr).toBe(0);
       expect(await installedVersion()).toBe(NEXT);
-      // postinst handed off: the old agent is gone, the appliance it ran is not.
-      expect(isAlive(oldAgent)).toBe(false);
-      expect(isAlive(before[0].pid)).toBe(true);
       expect(readFileSync('/etc/spew/spew.toml', 'utf8')).toContain('# kept by the upgrade');
-
-      if (agentPid() === oldAgent) expect((await run('/etc/init.d/spew', ['start'])).code).toBe(0);
+      const policy = await run('invoke-rc.d', ['--query', 'spew', 'restart']);
+      if (policy.code === 104 || policy.code === 106) {
+        // postinst handed off: the old agent is gone, the appliance it ran is not.
+        expect(isAlive(oldAgent)).toBe(false);
+      } else {
+        // policy-rc.d forbids starting the new agent (a container): no hand-off to nothing,
+        // the old agent runs on, and says how to finish.
+        expect(isAlive(oldAgent)).toBe(true);
+        expect(upgrade.stderr).toContain('spew: the agent that runs is left running, as the new one could not be started here (policy-rc.d');
+        expect(upgrade.stderr).toContain('/etc/init.d/spew restart-agent');
+        expect((await run('/etc/init.d/spew', ['restart-agent'])).code).toBe(0);
+        expect(isAlive(oldAgent)).toBe(false);
+      }
+      expect(isAlive(before[0].pid)).toBe(true);
       const after = JSON.parse(await ok('spew', ['status', 'sleeper', '--json'])) as [{ pid: number; ref: string; reason: string }];
       expect(after[0]).toMatchObject({ pid: before[0].pid, ref: before[0].ref, reason: `re-adopted, pid ${before[0].pid}` });
     });
 
-    it('removes: the program goes, the state and the config stay', async () => {
+    it('removes: the program goes, the state and the config stay, and the init script still stops the agent', async () => {
       const appliance = (JSON.parse(await ok('spew', ['status', 'sleeper', '--json'])) as [{ pid: number }])[0].pid;
-      // The agent stops every appliance when it stops.
-      expect((await run('/etc/init.d/spew', ['stop'])).code).toBe(0);
-      expect(isAlive(appliance)).toBe(false);
+      const agent = agentPid() as number;
       await ok('dpkg', ['-r', 'spew']);
       expect(existsSync('/usr/bin/spew')).toBe(false);
       expect(existsSync('/var/lib/spew/state.json')).toBe(true);
       expect(existsSync('/etc/spew/spew.toml')).toBe(true);
-      // The init script stays with the config until purge, and has nothing to run.
+      // Where policy-rc.d kept prerm from stopping it, the agent runs on without its program:
+      // the init script, which stays until purge, stops it all the same (its appliances first).
+      if (isAlive(agent)) {
+        expect(await run('/etc/init.d/spew', ['status'])).toMatchObject({ code: 0 });
+        expect((await run('/etc/init.d/spew', ['stop'])).code).toBe(0);
+        expect(isAlive(agent)).toBe(false);
+      }
+      expect(isAlive(appliance)).toBe(false);
       expect(await run('/etc/init.d/spew', ['status'])).toMatchObject({ code: 3 });
     });
 
-    it('purges: state, logs, config, boot links and the group are gone', async () => {
-      await ok('dpkg', ['--purge', 'spew']);
-      for (const path of ['/var/lib/spew', '/var/log/spew', '/etc/spew', '/etc/init.d/spew', '/etc/rc2.d/S01spew']) expect(existsSync(path), path).toBe(false);
+    it('purges: state, logs, its config, boot links and the group go; files the administrator wrote stay, named', async () => {
+      await ok('/bin/sh', ['-c', 'echo "[mine]" >/etc/spew/appliances.d/mine.toml']);
+      const purge = await run('dpkg', ['--purge', 'spew']);
+      expect(purge.code, purge.stderr).toBe(0);
+      for (const path of ['/var/lib/spew', '/var/log/spew', '/etc/spew/spew.toml', '/etc/init.d/spew', '/etc/rc2.d/S01spew']) expect(existsSync(path), path).toBe(false);
+      expect(readFileSync('/etc/spew/appliances.d/mine.toml', 'utf8')).toBe('[mine]\n');
+      expect(purge.stdout + purge.stderr).toContain('spew: purge keeps /etc/spew/appliances.d/mine.toml, which the package did not install');
       expect((await run('getent', ['group', 'spew'])).code).toBe(2);
+      rmSync('/etc/spew', { recursive: true, force: true });
     });
   });
 
@@ -198,7 +218,7 @@ describe.skipIf(cannot !== '')(`the packages${cannot ? ` (${cannot})` : ''}`, ()
     it('has scripts that add the group, hand off on upgrade, and stop and disable on erase', async () => {
       const scripts = await ok('rpm', ['-qp', '--scripts', rpm]);
       expect(scripts).toMatch(/preinstall scriptlet[^]*groupadd --system spew[^]*\nspew_add_group\n/);
-      expect(scripts).toMatch(/postinstall scriptlet[^]*if \[ "\$1" -ge 2 \]; then spew_hand_off/);
+      expect(scripts).toMatch(/postinstall scriptlet[^]*if \[ "\$1" -ge 2 \]; then\n {2}if spew_successor_starts; then\n {4}spew_hand_off/);
       expect(scripts).toMatch(/preuninstall scriptlet[^]*systemctl disable --now spew\.service/);
       // The shared functions are whole in each script that uses them.
       const postinstall = scripts.slice(scripts.indexOf('postinstall scriptlet'), scripts.indexOf('preuninstall scriptlet'));

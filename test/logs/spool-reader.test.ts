@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,18 +109,31 @@ describe('SpoolReader', () => {
     expect(logged()).toEqual(['out first line of the test', 'out second line of the test']);
   });
 
-  it('lets the keeper empty a spool it has logged all of, and reads an emptied spool from its start', () => {
+  it('lets the keeper replace a spool it has logged all of, and reads the new one from its start, however big it is', () => {
     const { spool: r } = reader();
     const line = `${'x'.repeat(1023)}\n`;
     spool('out', line.repeat(1100));
     r.drain(Infinity);
     expect(trims).toEqual([['out', 1100 * 1024]]);
-    // The keeper empties it, and spools on.
-    truncateSync(join(dir, 'out.spool'), 0);
-    spool('out', 'after the trim\n');
+    // The keeper puts a new spool in its place, and spools on: more than was in the old one.
+    const fresh = join(dir, 'out.spool.new');
+    writeFileSync(fresh, `first after the trim\n${line.repeat(1200)}`);
+    renameSync(fresh, join(dir, 'out.spool'));
     r.drain(Infinity);
-    expect(logged().at(-1)).toBe('out after the trim');
-    expect(logged()).toHaveLength(1101);
+    expect(logged()[1100]).toBe('out first after the trim');
+    expect(logged()).toHaveLength(1100 + 1 + 1200);
+  });
+
+  it('reads a spool replaced while no reader ran from its start, as its record names the old one', () => {
+    const first = reader();
+    spool('out', 'a\nb\n');
+    first.spool.drain(Infinity);
+    first.spool.close();
+    const fresh = join(dir, 'out.spool.new');
+    writeFileSync(fresh, 'c\nd\ne\nf\n');
+    renameSync(fresh, join(dir, 'out.spool'));
+    reader().spool.drain(Infinity);
+    expect(logged()).toEqual(['out a', 'out b', 'out c', 'out d', 'out e', 'out f']);
   });
 
   it('logs no more than its budget in one drain, and says that more is left', () => {

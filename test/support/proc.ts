@@ -2,7 +2,7 @@
  * What the tests know about processes, read straight from /proc: independent of the agent's own
  * process-table code, so a bug there cannot hide itself from the tests.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcInfo {
   pid: number;
@@ -86,4 +86,43 @@ export function sessionsOfRef(ref: string): Map<number, number[]> {
     }
   }
   return sessions;
+}
+
+/** The sessions of live processes started as appliance `name` (SPEW_APPLIANCE in their environment). */
+export function sessionsOfName(name: string): Set<number> {
+  const sessions = new Set<number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`SPEW_APPLIANCE=${name}`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const [state, , , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 4);
+      if (state !== 'Z' && state !== 'X') sessions.add(Number(sid));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return sessions;
+}
+
+/** The TCP ports process `pid` listens on (its sockets in LISTEN state, from /proc/net). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1] as string);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'latin1').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is field 1 (ADDR:PORT in hex), st field 3 (0A: LISTEN), inode field 9.
+      if (fields[3] === '0A' && inodes.has(fields[9] ?? '')) ports.push(Number.parseInt((fields[1] ?? '').split(':')[1] ?? '', 16));
+    }
+  }
+  return ports;
 }

@@ -17,7 +17,8 @@
  *   unwatch RUNDIR         stop (the appliance was removed)
  *   flush RUNDIR TOKEN     move all there is now; answer "flushed TOKEN OUTSIZE ERRSIZE"
  *   trim RUNDIR STREAM N   the agent has logged the first N bytes of the spool: when that is
- *                          all of it, the spool is emptied (only the keeper writes to it)
+ *                          all of it, a new empty spool takes its place (only the keeper
+ *                          writes to it)
  *   exit                   move all there is, then exit
  * News: "data RUNDIR" after bytes were moved (a hint: the agent reads the spools anyway when it
  * starts), "dropped RUNDIR STREAM LINES BYTES WHY" for output that could not be kept (a full
@@ -231,9 +232,26 @@ static void move_all(struct watch *w) {
 static void trim(const char *dir, const char *stream, long long consumed) {
   struct watch *w = find(dir);
   if (!w) return;
-  struct stream *s = &w->streams[strcmp(stream, "err") == 0 ? ERR : OUT];
+  int i = strcmp(stream, "err") == 0 ? ERR : OUT;
+  struct stream *s = &w->streams[i];
   /* Only when the agent has all of it: then no byte it has not logged goes. */
-  if (consumed == s->size && s->size > 0 && ftruncate(s->spool, 0) == 0) s->size = 0;
+  if (consumed != s->size || s->size == 0) return;
+  /* A new file in its place, not the old one cut back: a reader that finds another inode
+   * there knows the spool began anew, however much has been written to it since. */
+  char path[PATH_MAX], fresh[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s.spool", dir, STREAM_NAMES[i]);
+  snprintf(fresh, sizeof fresh, "%s/%s.spool.new", dir, STREAM_NAMES[i]);
+  unlink(fresh);
+  int fd = open(fresh, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  if (rename(fresh, path) != 0) {
+    close(fd);
+    unlink(fresh);
+    return;
+  }
+  close(s->spool);
+  s->spool = fd;
+  s->size = 0;
 }
 
 static void command(char *line) {
