@@ -192,7 +192,7 @@ describe.skipIf(cannot !== '')(`the packages${cannot ? ` (${cannot})` : ''}`, ()
     });
 
     it('purges: state, logs, its config, boot links and the group go; files the administrator wrote stay, named', async () => {
-      await ok('/bin/sh', ['-c', 'echo "[mine]" >/etc/spew/appliances.d/mine.toml']);
+      await ok('/bin/sh', ['-c', 'mkdir -p /etc/spew/appliances.d && echo "[mine]" >/etc/spew/appliances.d/mine.toml']);
       const purge = await run('dpkg', ['--purge', 'spew']);
       expect(purge.code, purge.stderr).toBe(0);
       for (const path of ['/var/lib/spew', '/var/log/spew', '/etc/spew/spew.toml', '/etc/init.d/spew', '/etc/rc2.d/S01spew']) expect(existsSync(path), path).toBe(false);

@@ -67,16 +67,13 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-/**
- * The live processes started for appliance `ref` (SPEW_REF in their environment, as the shim
- * gives it), by session: one session is one copy of the appliance.
- */
-export function sessionsOfRef(ref: string): Map<number, number[]> {
+/** The live processes whose environment has `variable`, by session (pid lists). */
+function sessionsWith(variable: string): Map<number, number[]> {
   const sessions = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`SPEW_REF=${ref}`)) continue;
+      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(variable)) continue;
       const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
       const [state, , , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 4);
       if (state === 'Z' || state === 'X') continue;
@@ -88,21 +85,17 @@ export function sessionsOfRef(ref: string): Map<number, number[]> {
   return sessions;
 }
 
+/**
+ * The live processes started for appliance `ref` (SPEW_REF in their environment, as the shim
+ * gives it), by session: one session is one copy of the appliance.
+ */
+export function sessionsOfRef(ref: string): Map<number, number[]> {
+  return sessionsWith(`SPEW_REF=${ref}`);
+}
+
 /** The sessions of live processes started as appliance `name` (SPEW_APPLIANCE in their environment). */
 export function sessionsOfName(name: string): Set<number> {
-  const sessions = new Set<number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`SPEW_APPLIANCE=${name}`)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const [state, , , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 4);
-      if (state !== 'Z' && state !== 'X') sessions.add(Number(sid));
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return sessions;
+  return new Set(sessionsWith(`SPEW_APPLIANCE=${name}`).keys());
 }
 
 /** The TCP ports process `pid` listens on (its sockets in LISTEN state, from /proc/net). */
