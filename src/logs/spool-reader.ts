@@ -23,9 +23,15 @@ import type { LogPosition } from './rotating-log-file.js';
 
 const STREAMS: readonly OutputStream[] = ['out', 'err'];
 /** How much of a spool one read takes: a bound on the agent's memory and on one turn's work. */
-const READ_BYTES = 256 * 1024;
-/** A spool is emptied once this much of it has been logged (and nothing more has come). */
+const READ_BYTES = 64 * 1024;
+/** A spool is replaced once this much of it has been logged (and nothing more has come). */
 const TRIM_AT = 1024 * 1024;
+/**
+ * The keeper's bound on a spool (SPOOL_MAX in spew-keeper.c): one that has reached it takes no
+ * more, so it is replaced even with a last line not ended, which the keeper carries over.
+ */
+const SPOOL_BOUND = 64 * 1024 * 1024;
+const CARRY_MAX = 1024 * 1024;
 const SLOT_BYTES = 512;
 /** Of the reason output is being lost, what the record keeps. */
 const ERROR_CHARS = 200;
@@ -56,6 +62,7 @@ export class SpoolReader {
   private readonly spools: Partial<Record<OutputStream, number>> = {};
   private seq = 0;
   private posFd: number | undefined;
+  private recordSoon = false;
 
   constructor(
     private readonly runDir: string,
@@ -77,10 +84,15 @@ export class SpoolReader {
     if (record.lost) this.capture.countLost(record.lost.lines, record.lost.error, new Date(record.lost.since));
   }
 
-  /** Output was lost before it reached a spool (the keeper's count): the record keeps it. */
+  /** Output was lost before it reached a spool (the keeper's count): the record keeps it, soon. */
   lost(lines: number, error: string): void {
     this.capture.countLost(lines, error);
-    this.writeRecord();
+    if (this.recordSoon) return;
+    this.recordSoon = true;
+    setImmediate(() => {
+      this.recordSoon = false;
+      if (this.posFd !== undefined || this.spools.out !== undefined) this.writeRecord();
+    });
   }
 
   /**
@@ -90,24 +102,30 @@ export class SpoolReader {
    */
   drain(budget: number, ended?: SpoolSizes): boolean {
     let more = false;
+    let logged = false;
     for (const stream of STREAMS) {
       let left = budget;
       for (;;) {
-        const read = this.readSpool(stream, Math.min(left, READ_BYTES), ended?.[stream]);
+        // Whole reads, the budget being a bound on reads, not bytes: a read cut to the budget's
+        // last bytes could hold no whole line, and stop the drain short of what is there.
+        const read = this.readSpool(stream, READ_BYTES, ended?.[stream]);
         if (!read) break;
         const { lines, consumed } = splitLines(read.bytes, read.final);
         if (consumed === 0) break;
         this.capture.appendLines(stream, lines);
         this.consumed[stream] += consumed;
-        this.writeRecord();
+        logged = true;
         left -= consumed;
         if (left <= 0) {
           more = true;
           break;
         }
       }
-      this.maybeTrim(stream);
     }
+    // One record for all the batches of this drain: a kill before it has the next reader write
+    // them all again, once. It comes before any trim, which must find the record saying so.
+    if (logged) this.writeRecord();
+    for (const stream of STREAMS) this.maybeTrim(stream);
     return more;
   }
 
@@ -160,7 +178,9 @@ export class SpoolReader {
   private maybeTrim(stream: OutputStream): void {
     const fd = this.spools[stream];
     if (fd === undefined || this.consumed[stream] < TRIM_AT) return;
-    if (fstatSync(fd).size === this.consumed[stream]) this.trim(stream, this.consumed[stream]);
+    const { size } = fstatSync(fd);
+    const left = size - this.consumed[stream];
+    if (left === 0 || (size >= SPOOL_BOUND && left <= CARRY_MAX)) this.trim(stream, this.consumed[stream]);
   }
 
   private writeRecord(): void {

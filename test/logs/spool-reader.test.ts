@@ -136,12 +136,16 @@ describe('SpoolReader', () => {
     expect(logged()).toEqual(['out a', 'out b', 'out c', 'out d', 'out e', 'out f']);
   });
 
-  it('logs no more than its budget in one drain, and says that more is left', () => {
+  it('stops a drain once past its budget, says that more is left, and the next drains log the rest', () => {
     const { spool: r } = reader();
-    spool('out', 'line\n'.repeat(1000));
-    expect(r.drain(100)).toBe(true);
-    expect(logged().length).toBeLessThan(1000);
-    while (r.drain(100));
-    expect(logged()).toHaveLength(1000);
+    const line = `${'y'.repeat(56)}\n`;
+    spool('out', line.repeat(20_000));
+    expect(r.drain(300 * 1024)).toBe(true);
+    const first = logged().length;
+    expect(first).toBeLessThan(20_000);
+    let drains = 1;
+    while (r.drain(300 * 1024)) drains += 1;
+    expect(logged()).toHaveLength(20_000);
+    expect(drains).toBeGreaterThan(1);
   });
 });

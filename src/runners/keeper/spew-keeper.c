@@ -17,12 +17,12 @@
  *   unwatch RUNDIR         stop (the appliance was removed)
  *   flush RUNDIR TOKEN     move all there is now; answer "flushed TOKEN OUTSIZE ERRSIZE"
  *   trim RUNDIR STREAM N   the agent has logged the first N bytes of the spool: when that is
- *                          all of it, a new empty spool takes its place (only the keeper
- *                          writes to it)
+ *                          all of it (or all but a last line not ended, of a spool past its
+ *                          bound), a new spool takes its place (only the keeper writes to it)
  *   exit                   move all there is, then exit
  * News: "data RUNDIR" after bytes were moved (a hint: the agent reads the spools anyway when it
  * starts), "dropped RUNDIR STREAM LINES BYTES WHY" for output that could not be kept (a full
- * disk, or a spool past its bound while the agent does not read), "error RUNDIR WHAT".
+ * disk), "error RUNDIR WHAT".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,11 +38,18 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-/* A spool never grows past this while the agent does not read it: past it, output is dropped
- * (and counted), as on a full disk, so that an appliance cannot fill the disk through spew. */
+/* A spool never grows past this while the agent does not read it: past it the keeper stops
+ * reading the FIFO, and the appliance's writes wait (as they would in a full pipe) until the
+ * agent has logged the spool; an appliance cannot fill the disk through spew. */
 #define SPOOL_MAX (64LL * 1024 * 1024)
+/* Of a spool past its bound, the most a trim carries over into the new one: a line not ended. */
+#define CARRY_MAX (1024 * 1024)
+/* Output that could not be kept is told at most this often per stream: a full disk under a
+ * firehose must not become a flood of news. */
+#define DROP_REPORT_MS 250
 /* How much one stream may move before the others get their turn. */
 #define TURN_BYTES (1024 * 1024)
 #define LINE_MAX_LEN 8192
@@ -61,6 +68,8 @@ struct stream {
   long long size; /* of the spool: the keeper is its only writer */
   unsigned long long dropped_lines, dropped_bytes;
   const char *drop_reason;
+  long long reported_at; /* ms, CLOCK_MONOTONIC */
+  int paused;            /* past SPOOL_MAX: the FIFO is not read until the spool is replaced */
 };
 
 struct watch {
@@ -77,6 +86,12 @@ static char ctl_buf[LINE_MAX_LEN];
 static size_t ctl_len;
 static volatile sig_atomic_t exit_asked;
 static int news_lost; /* news that did not fit in the FIFO: the agent rereads everything */
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static void on_term(int sig) {
   (void)sig;
@@ -156,8 +171,9 @@ static void watch(const char *dir) {
     struct stat st;
     if (s->fifo >= 0) {
       snprintf(path, sizeof path, "%s/%s.spool", dir, STREAM_NAMES[i]);
-      /* No O_APPEND: splice refuses to write to such a file; the keeper keeps the offset itself. */
-      s->spool = open_own(path, O_WRONLY | O_CREAT, S_IFREG);
+      /* No O_APPEND: splice refuses to write to such a file; the keeper keeps the offset itself.
+       * Read-write: a trim carries a line not ended over into the next spool. */
+      s->spool = open_own(path, O_RDWR | O_CREAT, S_IFREG);
     }
     if (s->fifo < 0 || s->spool < 0 || fstat(s->spool, &st) != 0) {
       news("error %s cannot open %s: %s", dir, path, strerror(errno));
@@ -188,12 +204,19 @@ static void drop(struct stream *s, const char *reason) {
     if (buf[i] == '\n') s->dropped_lines++;
 }
 
+/* Stops or resumes reading a stream's FIFO. */
+static void arm(struct stream *s, int on) {
+  struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = s};
+  epoll_ctl(epoll_fd, EPOLL_CTL_MOD, s->fifo, &ev);
+  s->paused = !on;
+}
+
 /* Moves what the FIFO holds into the spool, up to `budget` bytes; answers whether any moved. */
 static int move(struct stream *s, long long budget) {
   int moved = 0;
   while (budget > 0) {
     if (s->size >= SPOOL_MAX) {
-      drop(s, "its spool is full (64 MiB) and the agent does not read it");
+      arm(s, 0);
       return moved;
     }
     loff_t at = s->size;
@@ -213,20 +236,30 @@ static int move(struct stream *s, long long budget) {
   return moved;
 }
 
-static void report_drops(struct watch *w) {
+/* Tells of output dropped; unless `now_too`, only what has waited DROP_REPORT_MS. Answers
+ * whether any is left to tell later. */
+static int report_drops(struct watch *w, int now_too) {
+  int left = 0;
+  long long now = now_ms();
   for (int i = 0; i < 2; i++) {
     struct stream *s = &w->streams[i];
     if (s->dropped_bytes == 0) continue;
+    if (!now_too && now - s->reported_at < DROP_REPORT_MS) {
+      left = 1;
+      continue;
+    }
+    s->reported_at = now;
     news("dropped %s %s %llu %llu %s", w->dir, STREAM_NAMES[i], s->dropped_lines, s->dropped_bytes, s->drop_reason ? s->drop_reason : "?");
     s->dropped_lines = s->dropped_bytes = 0;
   }
+  return left;
 }
 
 static void move_all(struct watch *w) {
   int moved = 0;
   for (int i = 0; i < 2; i++) moved |= move(&w->streams[i], LLONG_MAX);
   if (moved) news("data %s", w->dir);
-  report_drops(w);
+  report_drops(w, 1);
 }
 
 static void trim(const char *dir, const char *stream, long long consumed) {
@@ -234,24 +267,29 @@ static void trim(const char *dir, const char *stream, long long consumed) {
   if (!w) return;
   int i = strcmp(stream, "err") == 0 ? ERR : OUT;
   struct stream *s = &w->streams[i];
-  /* Only when the agent has all of it: then no byte it has not logged goes. */
-  if (consumed != s->size || s->size == 0) return;
+  /* Only when the agent has all of it; or, of a spool past its bound (which takes no more, so
+   * the agent cannot be reading on), all but a line not ended, which the new spool begins with. */
+  long long carry = s->size - consumed;
+  if (s->size == 0 || carry < 0 || (carry > 0 && !(s->paused && carry <= CARRY_MAX))) return;
   /* A new file in its place, not the old one cut back: a reader that finds another inode
    * there knows the spool began anew, however much has been written to it since. */
   char path[PATH_MAX], fresh[PATH_MAX];
   snprintf(path, sizeof path, "%s/%s.spool", dir, STREAM_NAMES[i]);
   snprintf(fresh, sizeof fresh, "%s/%s.spool.new", dir, STREAM_NAMES[i]);
   unlink(fresh);
-  int fd = open(fresh, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd = open(fresh, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return;
-  if (rename(fresh, path) != 0) {
+  static char tail[CARRY_MAX];
+  if ((carry > 0 && (pread(s->spool, tail, (size_t)carry, consumed) != carry || pwrite(fd, tail, (size_t)carry, 0) != carry)) ||
+      rename(fresh, path) != 0) {
     close(fd);
     unlink(fresh);
     return;
   }
   close(s->spool);
   s->spool = fd;
-  s->size = 0;
+  s->size = carry;
+  if (s->paused) arm(s, 1);
 }
 
 static void command(char *line) {
@@ -374,12 +412,13 @@ int main(int argc, char **argv) {
   struct stat ctl_st;
   fstat(ctl_fd, &ctl_st);
   struct epoll_event events[64];
+  int drops_waiting = 0;
   while (!exit_asked) {
-    int n = epoll_wait(epoll_fd, events, 64, ORPHAN_CHECK_MS);
+    int n = epoll_wait(epoll_fd, events, 64, drops_waiting ? DROP_REPORT_MS : ORPHAN_CHECK_MS);
     if (n < 0 && errno != EINTR) return 1;
     /* Its dir gone or made anew (the state dir wiped): no agent will ever talk to this keeper. */
     struct stat now;
-    if (n == 0 && (stat(path, &now) != 0 || now.st_ino != ctl_st.st_ino)) break;
+    if (n == 0 && !drops_waiting && (stat(path, &now) != 0 || now.st_ino != ctl_st.st_ino)) break;
     for (int i = 0; i < n; i++) {
       struct stream *s = events[i].data.ptr;
       if (!s) {
@@ -388,8 +427,9 @@ int main(int argc, char **argv) {
       }
       if (s->fifo < 0) continue;
       if (move(s, TURN_BYTES)) news("data %s", s->owner->dir);
-      report_drops(s->owner);
     }
+    drops_waiting = 0;
+    for (struct watch *w = watches; w; w = w->next) drops_waiting |= report_drops(w, 0);
     while (graveyard) {
       struct watch *dead = graveyard;
       graveyard = dead->next;
