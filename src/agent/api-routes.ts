@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { applianceLogPath } from '../logs/appliance-log-path.js';
 import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, SkippedRecords, StatusAnswer } from '../api/wire.js';
-import type { Manager } from '../appliance/manager.js';
+import type { ApplianceService } from '../appliance/appliance-service.js';
 import { SpewError } from '../common/errors.js';
 import { parseApplianceSources, type LoadedItem } from '../config/appliance-file.js';
 import { validateItem, type ItemDefaults } from '../config/item-validator.js';
@@ -24,7 +24,7 @@ import { BoundedWriter } from './bounded-writer.js';
 import { formatLogLine } from '../logs/log-line.js';
 
 export interface ApiContext {
-  manager: Manager;
+  manager: ApplianceService;
   events: EventLog;
   runner: Runner;
   logDir: string;

@@ -3,7 +3,7 @@
  * to the same router as every other route (api-routes.ts).
  */
 import type { EngineAnswer, OrphansAnswer, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
-import type { Manager } from '../appliance/manager.js';
+import type { ApplianceService } from '../appliance/appliance-service.js';
 import { errorMessage, SpewError } from '../common/errors.js';
 import type { PullFeed } from '../images/pull-feed.js';
 import type { Upgrader } from '../upgrades/upgrader.js';
@@ -12,7 +12,7 @@ import { STREAMED, type HttpRouter } from './http-router.js';
 import { bodyObject, field } from './request-body.js';
 
 export interface DockerApi {
-  manager: Manager;
+  manager: ApplianceService;
   pulls: PullFeed;
   upgrader: Upgrader;
   /** Undefined until a docker appliance has needed the engine. */

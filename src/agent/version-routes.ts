@@ -1,6 +1,6 @@
 /** The API of appliance versions: history, diff, rollback, export, explain (versions/). */
 import type { DiffAnswer, ExplainAnswer, HistoryAnswer, RollbackAnswer } from '../api/wire.js';
-import type { Manager } from '../appliance/manager.js';
+import type { ApplianceService } from '../appliance/appliance-service.js';
 import { SpewError } from '../common/errors.js';
 import type { VersionControl } from '../versions/version-control.js';
 import { STREAMED, type ApiRequest, type HttpRouter } from './http-router.js';
@@ -14,7 +14,7 @@ function versionParam(request: ApiRequest, name: string): number | undefined {
   return n;
 }
 
-export function addVersionRoutes(router: HttpRouter, manager: Manager, versions: VersionControl): void {
+export function addVersionRoutes(router: HttpRouter, manager: ApplianceService, versions: VersionControl): void {
   router.add('GET', '/v1/appliances/:id/history', async ({ params }): Promise<HistoryAnswer> => versions.history(params[0]!));
 
   router.add('GET', '/v1/appliances/:id/diff', async (request): Promise<DiffAnswer> =>

@@ -4,19 +4,19 @@
  * `dispatch`, which asks the pure transition function and then carries out the effects, here
  * and nowhere else.
  */
-import type { ApplianceStatus } from '../api/wire.js';
+import type { ApplianceStatus } from '../model/appliance-status.js';
 import { describeImage } from '../images/image-source.js';
 import type { Clock, Random } from '../common/clock.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import type { RunHandle, Runner } from '../runners/runner.js';
-import type { PendingRequest, PersistedAppliance } from '../store/state-store.js';
+import type { PendingRequest, PersistedAppliance } from '../model/persisted-appliance.js';
 import { actionFor, type SupervisedEvent } from '../supervision/bindings.js';
 import { RestartLimiter } from '../supervision/restart-limiter.js';
 import type { RestartThrottle } from '../supervision/restart-throttle.js';
-import type { Action } from '../supervision/restart-policy.js';
+import type { Action } from '../model/restart-policy.js';
 import { HealthWatch } from '../watchers/health-watch.js';
-import type { ApplianceDefinition } from './model.js';
-import { describeExit, type ApplianceEvent, type ApplianceState, type ExitReason } from './state.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
+import { describeExit, type ApplianceEvent, type ApplianceState, type ExitReason } from '../model/appliance-state.js';
 import { transition, type AfterStop, type Effect, type Transition } from './state-machine.js';
 
 /** What an appliance needs from the manager that owns it. */

@@ -9,7 +9,8 @@
  * next agent finishes a pending request (see `takeOver`).
  */
 import type { Logger } from 'winston';
-import type { ApplianceStatus, EventRecord, PlanEntry } from '../api/wire.js';
+import type { PlanEntry } from '../api/wire.js';
+import type { ApplianceStatus, EventRecord } from '../model/appliance-status.js';
 import { errorMessage, SpewError } from '../common/errors.js';
 import type { LoadedItem } from '../config/appliance-file.js';
 import { OutputCapture } from '../logs/output-capture.js';
@@ -18,24 +19,26 @@ import { applianceLogPath } from '../logs/appliance-log-path.js';
 import type { Departure, FoundRun, Runner } from '../runners/runner.js';
 import { runAsOf } from '../runners/run-as.js';
 import type { EventLog } from '../store/event-log.js';
-import { StateStore, type PendingRequest, type PersistedAppliance } from '../store/state-store.js';
+import { StateStore } from '../store/state-store.js';
+import type { PendingRequest, PersistedAppliance } from '../model/persisted-appliance.js';
 import { systemClock, systemRandom, systemTimers } from '../common/clock.js';
 import type { SupervisionSettings } from '../config/instance-config.js';
 import { HookRunner, type HookOutcome } from '../hooks/hook-runner.js';
 import { checkDependencies } from '../supervision/dependency-check.js';
-import type { DependencyKind } from '../supervision/bindings.js';
+import type { DependencyKind } from '../model/appliance-state.js';
 import { DependencyGraph } from '../supervision/dependency-graph.js';
 import { RestartThrottle } from '../supervision/restart-throttle.js';
 import { Appliance, type ApplianceOwner, type ApplianceServices } from './appliance.js';
 import type { Transition } from './state-machine.js';
-import type { HookEvent } from './model.js';
-import type { ApplianceDefinition } from './model.js';
+import type { HookEvent } from '../model/appliance-definition.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import { newRef } from './ref.js';
-import { UP_STATES, type ApplianceEvent, type ApplianceState } from './state.js';
-import type { UpgradeEvent, UpgradeHost } from '../upgrades/upgrader.js';
-import { HistoryLog } from '../versions/history-log.js';
-import { definitionHash, VersionHistory } from '../versions/version-history.js';
-import type { ApplianceVersion, RawItem, VersionSource } from '../versions/version.js';
+import { UP_STATES, type ApplianceEvent, type ApplianceState } from '../model/appliance-state.js';
+import type { ApplianceService, ApplyOptions } from './appliance-service.js';
+import type { UpgradeEvent } from '../model/upgrade-event.js';
+import { HistoryLog } from '../store/history-log.js';
+import { definitionHash, VersionHistory } from '../store/version-history.js';
+import type { ApplianceVersion, RawItem, VersionSource } from '../model/appliance-version.js';
 
 export interface ManagerOptions {
   stateDir: string;
@@ -51,14 +54,6 @@ export interface ManagerOptions {
   historyLimit: number;
   /** The instance's stop timeout, for runs found of appliances the agent does not know. */
   stopTimeoutMs: number;
-}
-
-/** How `apply` carries out an update of a running appliance. */
-export interface ApplyOptions {
-  prune: boolean;
-  dryRun: boolean;
-  /** Record the new definitions but leave running appliances on their old version. */
-  noRestart?: boolean;
 }
 
 const IDLE: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed']);
@@ -82,7 +77,7 @@ function sourceOf(item: LoadedItem): VersionSource {
   return item.file ? { kind: 'file', file: item.file, line: item.line } : { kind: 'api' };
 }
 
-export class Manager implements UpgradeHost {
+export class Manager implements ApplianceService {
   private readonly byRef = new Map<string, Appliance>();
   private readonly byName = new Map<string, Appliance>();
   private readonly store: StateStore;

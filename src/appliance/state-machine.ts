@@ -10,9 +10,9 @@
  * Invariants (checked by property tests): a spawn happens only when no process of the
  * appliance is up; `failed` is reached only through the limiter's verdict or a failed spawn.
  */
-import type { Action } from '../supervision/restart-policy.js';
+import type { Action } from '../model/restart-policy.js';
 import type { RestartVerdict } from '../supervision/restart-limiter.js';
-import type { ApplianceEvent, ApplianceState } from './state.js';
+import type { ApplianceEvent, ApplianceState } from '../model/appliance-state.js';
 
 /** What a stop that spew began for a reason leads to, once the process has ended. */
 export type AfterStop =

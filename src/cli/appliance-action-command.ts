@@ -3,7 +3,7 @@
  * one `name: state` line per appliance.
  */
 import { Args, Flags } from '@oclif/core';
-import type { ApplianceState } from '../appliance/state.js';
+import type { ApplianceState } from '../model/appliance-state.js';
 import { SpewError } from '../common/errors.js';
 import type { ApiClient } from '../client/api-client.js';
 import type { SocketFlags } from '../client/locate-socket.js';

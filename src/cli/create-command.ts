@@ -6,7 +6,7 @@ import { Args, Flags } from '@oclif/core';
 import { ClientCommand, jsonFlag } from './client-command.js';
 import { renderStatusTable } from './status-table.js';
 import { withPullProgress } from './pull-progress.js';
-import type { ApplianceStatus } from '../api/wire.js';
+import type { ApplianceStatus } from '../model/appliance-status.js';
 
 export abstract class CreateCommand extends ClientCommand {
   /** Whether the agent starts the appliance once created: the only difference of `run`. */

@@ -1,6 +1,7 @@
 /** One event log record as a line of `spew events`: `TIME NAME EVENT -> STATE`. */
-import { describeExit, type ExitReason } from '../appliance/state.js';
-import type { EventRecord, SkippedRecords } from '../api/wire.js';
+import { describeExit, type ExitReason } from '../model/appliance-state.js';
+import type { SkippedRecords } from '../api/wire.js';
+import type { EventRecord } from '../model/appliance-status.js';
 import type { Paint } from './style.js';
 import { stateStyle } from './status-table.js';
 

@@ -4,7 +4,7 @@
  * Written to stderr, so `--json` output on stdout stays clean.
  */
 import { createInterface } from 'node:readline';
-import type { PullEvent } from '../api/wire.js';
+import type { PullEvent } from '../model/image-pull.js';
 import type { ApiClient } from '../client/api-client.js';
 import { renderPlainUpdate, renderTtyFrame, updateBoard, type PullBoard } from '../images/progress-bars.js';
 

@@ -1,6 +1,6 @@
 /** `spew status` as a table. */
-import type { ApplianceState } from '../appliance/state.js';
-import type { ApplianceStatus } from '../api/wire.js';
+import type { ApplianceState } from '../model/appliance-state.js';
+import type { ApplianceStatus } from '../model/appliance-status.js';
 import { formatDuration } from '../common/duration.js';
 import type { Paint, Style } from './style.js';
 import { renderTable, tableWidth, type Cell, type Column } from './table.js';

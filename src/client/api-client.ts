@@ -9,27 +9,8 @@ import { createInterface } from 'node:readline';
 import type { Duplex, Readable } from 'node:stream';
 import { SpewError, type ErrorCode } from '../common/errors.js';
 import { socketAccessHint } from './socket-access.js';
-import {
-  API_PREFIX,
-  type AgentAnswer,
-  type ApplianceAnswer,
-  type ApplianceStatus,
-  type ApplyAnswer,
-  type ApplyRequest,
-  type CreateRequest,
-  type ErrorBody,
-  type EventRecord,
-  type DiffAnswer,
-  type ExplainAnswer,
-  type HistoryAnswer,
-  type OrphansAnswer,
-  type RollbackAnswer,
-  type SkippedRecords,
-  type StatusAnswer,
-  type StopRequest,
-  type UpgradeAnswer,
-  type UpgradeCheckAnswer,
-} from '../api/wire.js';
+import { API_PREFIX, type AgentAnswer, type ApplianceAnswer, type ApplyAnswer, type ApplyRequest, type CreateRequest, type ErrorBody, type DiffAnswer, type ExplainAnswer, type HistoryAnswer, type OrphansAnswer, type RollbackAnswer, type SkippedRecords, type StatusAnswer, type StopRequest, type UpgradeAnswer, type UpgradeCheckAnswer } from '../api/wire.js';
+import type { ApplianceStatus, EventRecord } from '../model/appliance-status.js';
 
 export interface StreamOptions {
   tail?: number;

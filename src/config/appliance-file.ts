@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import type { ApplianceSpec, ItemOpts } from '../appliance/model.js';
+import type { ApplianceSpec, ItemOpts } from '../model/appliance-definition.js';
 import { errorMessage } from '../common/errors.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { describeValue } from './describe-value.js';
@@ -10,7 +10,7 @@ import { validateItem, type ItemDefaults } from './item-validator.js';
 import { formatKeyPath } from './key-path.js';
 import { mergeDefaults } from './merge-defaults.js';
 import { parseSpec } from './spec-parser.js';
-import type { RawItem } from '../versions/version.js';
+import type { RawItem } from '../model/appliance-version.js';
 import { parseTomlDocument, type KeyPathParts, type Position, type TomlDocument } from './toml-document.js';
 
 /** One appliance as a file describes it. */

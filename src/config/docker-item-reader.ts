@@ -2,7 +2,7 @@
  * The keys only a `type = "docker"` appliance has: `image`, `tag`, `upgrade`, and the spec's
  * `vsn` option. Same conventions as item-validator: every problem reported at its key path.
  */
-import type { ItemOpts, UpgradeSettings } from '../appliance/model.js';
+import type { ItemOpts, UpgradeSettings } from '../model/appliance-definition.js';
 import { parseDuration } from '../common/duration.js';
 import { parseImageRef } from '../images/image-ref.js';
 import { VersionConstraint } from '../images/version-constraint.js';

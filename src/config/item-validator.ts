@@ -1,17 +1,8 @@
 import { constants } from 'node:os';
-import {
-  APPLIANCE_TYPES,
-  HOOK_EVENTS,
-  type ApplianceType,
-  type Command,
-  type Dependency,
-  type HookAction,
-  type HookEvent,
-  type Hooks,
-  type ItemOpts,
-} from '../appliance/model.js';
-import { shorthandPolicy, type RestartPolicy } from '../supervision/restart-policy.js';
-import type { MonitorSpec, WatcherSpec } from '../watchers/watcher-spec.js';
+import { APPLIANCE_TYPES, HOOK_EVENTS, type ApplianceType, type Dependency, type HookAction, type HookEvent, type Hooks, type ItemOpts } from '../model/appliance-definition.js';
+import type { Command } from '../model/command.js';
+import { shorthandPolicy, type RestartPolicy } from '../model/restart-policy.js';
+import type { MonitorSpec, WatcherSpec } from '../model/watcher-spec.js';
 import { readMonitors } from './monitor-reader.js';
 import { readRestartPolicy } from './restart-policy-reader.js';
 import { isHttpUrl, readCommand, readNonEmptyString, type Path, type Report } from './value-readers.js';

@@ -7,7 +7,7 @@
  *   address = "127.0.0.1:6379"                     # required
  *   heartbeat = { send = "PING\n", interval = "5s" }   # optional; interval defaults to 5s
  */
-import type { MonitorSpec } from '../watchers/watcher-spec.js';
+import type { MonitorSpec } from '../model/watcher-spec.js';
 import {
   checkKeys,
   expectedOneOf,

@@ -21,7 +21,7 @@ import {
   type RestartLimit,
   type RestartPolicy,
   type RestartShorthand,
-} from '../supervision/restart-policy.js';
+} from '../model/restart-policy.js';
 import { formatDuration } from '../common/duration.js';
 import { describeValue } from './describe-value.js';
 import { isTable } from './is-table.js';

@@ -1,4 +1,4 @@
-import type { ApplianceSpec } from '../appliance/model.js';
+import type { ApplianceSpec } from '../model/appliance-definition.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MAX_NAME_LENGTH = 64;

@@ -12,7 +12,7 @@
  * `timeout` is only required to be > 0, not shorter than `interval`: the interval runs from the
  * end of one check to the start of the next, so a long timeout never overlaps checks.
  */
-import type { WatchTiming, WatcherSpec } from '../watchers/watcher-spec.js';
+import type { WatchTiming, WatcherSpec } from '../model/watcher-spec.js';
 import { describeValue } from './describe-value.js';
 import { unknownKeyMessage } from './unknown-key-message.js';
 import {

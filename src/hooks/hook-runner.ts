@@ -4,7 +4,7 @@
  * (a notification after a cleanup, say); separate calls run side by side, so a hanging hook
  * delays only the actions queued behind it in its own call, and only up to its timeout.
  */
-import type { HookAction } from '../appliance/model.js';
+import type { HookAction } from '../model/appliance-definition.js';
 import { runCommandHook } from './command-hook.js';
 import type { HookContext } from './hook-context.js';
 import { postHook } from './post-hook.js';

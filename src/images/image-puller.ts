@@ -12,19 +12,7 @@
 import type Dockerode from 'dockerode';
 import { ImageError, type ImageErrorCode } from './image-error.js';
 import { formatImageRef, imageName, type ImageRef } from './image-ref.js';
-
-export type LayerStatus = 'waiting' | 'downloading' | 'extracting' | 'done';
-
-/** One layer's state, as the engine last told it. */
-export interface LayerProgress {
-  /** The engine's short layer id (12 hex digits). */
-  layer: string;
-  status: LayerStatus;
-  /** Bytes downloaded or extracted so far in this status; `total` when the status is done. */
-  current: number;
-  /** The layer's compressed size, once the engine has said it; null before. */
-  total: number | null;
-}
+import type { LayerProgress, LayerStatus } from '../model/image-pull.js';
 
 export interface PullResult {
   /** What was pulled, as given to the engine. */

@@ -4,10 +4,11 @@
  * registry's and the engine's tags (else `latest`); a tag the engine lacks is pulled.
  */
 import type Dockerode from 'dockerode';
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import { ImageError } from './image-error.js';
 import { formatImageRef, imageName, parseImageRef, type ImageRef } from './image-ref.js';
-import { ImagePuller, type LayerProgress } from './image-puller.js';
+import { ImagePuller } from './image-puller.js';
+import type { LayerProgress } from '../model/image-pull.js';
 import { resolveImage } from './image-resolution.js';
 import { RegistryClient } from './registry-client.js';
 

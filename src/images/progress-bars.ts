@@ -7,7 +7,7 @@
  * (a log file, CI) redrawing would be noise, so a line is written only when a layer changes
  * state, never for byte counts.
  */
-import type { LayerProgress } from './image-puller.js';
+import type { LayerProgress } from '../model/image-pull.js';
 
 /** The layers of one pull, in the order they first appeared. */
 export type PullBoard = readonly LayerProgress[];

@@ -2,7 +2,7 @@
  * Pull progress as it happens, for whoever listens (`GET /v1/pulls`, which the CLI draws as a
  * progress bar per layer). Kept in memory only: progress is worth nothing once the pull is over.
  */
-import type { PullEvent } from '../api/wire.js';
+import type { PullEvent } from '../model/image-pull.js';
 
 export class PullFeed {
   private readonly listeners = new Set<(event: PullEvent) => void>();

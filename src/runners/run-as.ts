@@ -4,7 +4,7 @@
  * the agent (root) by default. For a container, `user` and `cwd` are the container's own: its
  * host-side commands get its environment and run as the agent.
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 
 export interface RunAs {
   /** Added to the agent's own environment. */

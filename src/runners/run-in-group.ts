@@ -8,7 +8,7 @@
  * chatty command costs no memory and cannot fail on a buffer limit.
  */
 import { execa } from 'execa';
-import { argvOf, type Command } from '../appliance/model.js';
+import { argvOf, type Command } from '../model/command.js';
 import { errorMessage } from '../common/errors.js';
 import { signalGroup } from './process-group.js';
 import type { RunAs } from './run-as.js';

@@ -7,7 +7,8 @@
  * never gets SIGPIPE while no agent reads: its output waits in the pipe for the next agent),
  * the working directory, the environment, and the argv as "$@".
  */
-import { argvOf, type ApplianceDefinition } from '../appliance/model.js';
+import { type ApplianceDefinition } from '../model/appliance-definition.js';
+import { argvOf } from '../model/command.js';
 import { INSTANCE_VARIABLE } from './instance-scan.js';
 import type { Identity } from './user-ids.js';
 

@@ -4,7 +4,7 @@
  * else is asked of it), so an agent with only shell appliances neither loads dockerode (some
  * megabytes of memory) nor opens the engine's socket (nor reports it unreachable).
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import type { DockerRunner } from './docker/docker-runner.js';
 import type { Adoption, Departure, FoundRun, RunHandle, Runner, SurveyScope } from './runner.js';

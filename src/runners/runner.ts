@@ -2,8 +2,8 @@
  * What the manager needs from whatever makes an appliance run. One runner serves every
  * appliance of its type (shell-runner.ts, docker/docker-runner.ts); runner-set.ts picks it.
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
-import type { ExitReason } from '../appliance/state.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
+import type { ExitReason } from '../model/appliance-state.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 
 /** A started (or re-adopted) appliance process. */

@@ -14,7 +14,7 @@ import { closeSync, rmSync } from 'node:fs';
 import { readOwnFile } from '../common/own-files.js';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import type { ExitReason } from '../appliance/state.js';
+import type { ExitReason } from '../model/appliance-state.js';
 import type { RunHandle } from './runner.js';
 import { groupAlive, signalGroup, sinceBoot, stillRunning } from './process-group.js';
 import { parseExitRecord, parseLifelineLine, parseShimRecord, type ShimIdentity, type ShimRecord } from './shell-shim.js';

@@ -13,7 +13,7 @@
 import { closeSync, constants, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import type { OutputCapture } from '../logs/output-capture.js';
 import { SpoolReader } from '../logs/spool-reader.js';
 import { errorMessage } from '../common/errors.js';

@@ -24,7 +24,7 @@
  * enough to say how it ended. Costs: one dash (about 100 kB of its own memory) per appliance.
  */
 import { constants } from 'node:os';
-import type { ExitReason } from '../appliance/state.js';
+import type { ExitReason } from '../model/appliance-state.js';
 import type { ProcessIdentity } from './process-group.js';
 
 /** Separates the fields of a request line: not white space, so an empty field stays a field. */

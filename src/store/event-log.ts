@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventRecord } from '../api/wire.js';
+import type { EventRecord } from '../model/appliance-status.js';
 import { errorMessage } from '../common/errors.js';
 import { OPEN, openOwnFile } from '../common/own-files.js';
 import { readLastLines } from '../logs/log-tail.js';

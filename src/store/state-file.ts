@@ -3,8 +3,8 @@
  * short, emptied, overwritten or edited by hand is named with what is wrong in it and where,
  * never handed on to code that would trip over it later.
  */
-import { APPLIANCE_TYPES } from '../appliance/model.js';
-import type { PersistedAppliance } from './state-store.js';
+import { APPLIANCE_TYPES } from '../model/appliance-definition.js';
+import type { PersistedAppliance } from '../model/persisted-appliance.js';
 
 export const STATE_FORMAT = 1;
 

@@ -17,37 +17,13 @@
  */
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import { SpewError, errorMessage } from '../common/errors.js';
 import { readOwnFileAsync } from '../common/own-files.js';
 import { DiskReserve, isDiskFull } from './disk-reserve.js';
 import { rewriteInPlace, writeWithRoom } from './in-place-file.js';
 import { parseStateFile, STATE_FORMAT } from './state-file.js';
-
-/**
- * An operator's request that is recorded before it is carried out, so that an agent killed in
- * the middle leaves it for the next agent to finish: a restart (the run that began before
- * `asked_at` is to be replaced) or a removal.
- */
-export type PendingRequest =
-  /** `version`: the version of its history to restart onto (an apply, a rollback), when not the one it has. */
-  | { kind: 'restart'; asked_at: string; version?: number }
-  | { kind: 'remove' };
-
-export interface PersistedAppliance {
-  definition: ApplianceDefinition;
-  desired: 'running' | 'stopped';
-  starts: number;
-  restarts: number;
-  last_exit: string | null;
-  /** The version of `definition` in the appliance's history. */
-  version: number;
-  /** The version its process was started on; null while none runs. */
-  running_version: number | null;
-  /** Why it is not running when it ended for good (failed, crashed and left alone). */
-  ended?: { state: 'stopped' | 'crashed' | 'failed'; reason: string };
-  pending?: PendingRequest;
-}
+import type { PersistedAppliance } from '../model/persisted-appliance.js';
 
 export type StateLoad =
   /** Neither the state file nor its copy is there: nothing was ever saved (or both were removed). */

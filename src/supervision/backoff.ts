@@ -6,7 +6,7 @@
  * Contract: factor >= 1, so delays never shrink between resets and initial..max bounds them.
  */
 import { formatDuration } from '../common/duration.js';
-import type { Backoff as BackoffPolicy } from './restart-policy.js';
+import type { Backoff as BackoffPolicy } from '../model/restart-policy.js';
 
 export interface BackoffStep {
   delay_ms: number;

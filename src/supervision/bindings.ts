@@ -3,10 +3,8 @@
  * Every event is a fact already established elsewhere (the runner saw an exit, a watcher gave
  * up, a dependency changed state); this file only looks the answer up.
  */
-import type { Action, EventBindings } from './restart-policy.js';
-
-/** What happened to a dependency, as its dependents see it. */
-export type DependencyKind = 'stop' | 'crash' | 'failed' | 'watcher-down' | 'watcher-timeout';
+import type { Action, EventBindings } from '../model/restart-policy.js';
+import type { DependencyKind } from '../model/appliance-state.js';
 
 export type SupervisedEvent =
   /** A normal exit (code 0) that spew did not ask for. */

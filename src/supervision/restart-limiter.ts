@@ -11,7 +11,7 @@
 import type { Clock, Random } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
 import { Backoff, type BackoffStep } from './backoff.js';
-import type { RestartLimit, RestartPolicy } from './restart-policy.js';
+import type { RestartLimit, RestartPolicy } from '../model/restart-policy.js';
 
 export type RestartVerdict =
   | { verdict: 'restart'; delay_ms: number; reason: string }

@@ -12,42 +12,22 @@
  * The image is pulled before anything is touched, so a pull that fails changes nothing.
  */
 import type { Appliance } from '../appliance/appliance.js';
-import type { ApplianceDefinition } from '../appliance/model.js';
-import { describeExit } from '../appliance/state.js';
+import type { ApplianceService } from '../appliance/appliance-service.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
+import { describeExit } from '../model/appliance-state.js';
 import { SpewError } from '../common/errors.js';
-import type { LayerProgress } from '../images/image-puller.js';
+import type { LayerProgress } from '../model/image-pull.js';
 import { repositoryOf } from '../images/image-source.js';
 import { publishesFixedHostPorts } from '../runners/docker/container-spec.js';
 import type { DockerRunner } from '../runners/docker/docker-runner.js';
 import { HealthWatch } from '../watchers/health-watch.js';
 import { Trial, type TrialVerdict } from './trial.js';
-import type { RawItem, VersionSource } from '../versions/version.js';
-
-export type UpgradeStrategy = 'start-first' | 'stop-first';
-
-/** What an upgrade puts in the event log; `upgrade` and `rollback` also run the `upgrade` hooks. */
-export type UpgradeEvent =
-  | { kind: 'upgrade-begin'; from: string | null; to: string; strategy: UpgradeStrategy }
-  | { kind: 'upgrade'; from: string | null; to: string; strategy: UpgradeStrategy }
-  | { kind: 'rollback'; from: string; to: string | null; reason: string };
+import type { RawItem, VersionSource } from '../model/appliance-version.js';
 
 export type UpgradeOutcome =
   | { outcome: 'current'; from: string | null; to: string }
   | { outcome: 'upgraded'; from: string | null; to: string }
   | { outcome: 'rolled-back'; from: string | null; to: string; reason: string };
-
-/** What the upgrader needs of the manager. */
-export interface UpgradeHost {
-  get(id: string): Appliance;
-  /** Gives the appliance a new definition, as a new version of its history; no restart. */
-  redefine(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<void>;
-  /** Into the event log, and the `upgrade` hooks for `upgrade` and `rollback`. */
-  announce(appliance: Appliance, event: UpgradeEvent): void;
-  /** Stops its run, leaving it marked to run. */
-  stopRun(appliance: Appliance): Promise<void>;
-  /** Starts it, with its restart budget full. */
-  startRun(appliance: Appliance): void;
-}
 
 /** An appliance without watchers must stay up this long to count as healthy. */
 const SETTLE_MS = 2000;
@@ -56,7 +36,7 @@ export class Upgrader {
   private readonly busy = new Set<string>();
 
   constructor(
-    private readonly host: UpgradeHost,
+    private readonly host: Pick<ApplianceService, 'get' | 'redefine' | 'announce' | 'stopRun' | 'startRun'>,
     private readonly docker: () => DockerRunner,
     private readonly onProgress: (def: ApplianceDefinition, event: LayerProgress) => void,
   ) {}

@@ -5,10 +5,10 @@
  * and, for a container, the pinned `image_tag` and `image_digest`. Deterministic: the same
  * appliances always give the same bytes.
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import { mergeDefaults } from '../config/merge-defaults.js';
 import { tomlTable } from '../config/toml-writer.js';
-import { describeSource, type ApplianceVersion } from './version.js';
+import { describeSource, type ApplianceVersion } from '../model/appliance-version.js';
 
 /** Keys the export writes from the definition, whatever the source table said. */
 const IDENTITY_KEYS = ['ref', 'image_tag', 'image_digest'] as const;

@@ -3,7 +3,7 @@
  * down to their leaves (`restart.bindings.crash`, `watchers[0].url`), so a change reads as one
  * line, not as two whole documents.
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import { stableJson } from '../common/stable-json.js';
 
 export type FieldChange =

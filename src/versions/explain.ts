@@ -3,9 +3,9 @@
  * item's own table (a file line, or the API), the file's `_` defaults, the instance config, an
  * image resolution or upgrade, or spew's built-in default.
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import { specOf } from './appliance-export.js';
-import { describeSource, type ApplianceVersion } from './version.js';
+import { describeSource, type ApplianceVersion } from '../model/appliance-version.js';
 
 export interface ExplainedSetting {
   key: string;

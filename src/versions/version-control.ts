@@ -4,13 +4,13 @@
  */
 import type { DiffAnswer, HistoryAnswer } from '../api/wire.js';
 import type { Appliance } from '../appliance/appliance.js';
-import type { Manager } from '../appliance/manager.js';
+import type { ApplianceService } from '../appliance/appliance-service.js';
 import { SpewError } from '../common/errors.js';
 import type { Upgrader } from '../upgrades/upgrader.js';
 import { exportHistoryComments, exportTable } from './appliance-export.js';
 import { diffDefinitions } from './definition-diff.js';
 import { explain, type ExplainedSetting } from './explain.js';
-import { describeSource, type ApplianceVersion } from './version.js';
+import { describeSource, type ApplianceVersion } from '../model/appliance-version.js';
 
 export type RollbackResult =
   | { outcome: 'rolled-back'; to: number; version: number }
@@ -18,7 +18,7 @@ export type RollbackResult =
 
 export class VersionControl {
   constructor(
-    private readonly manager: Manager,
+    private readonly manager: ApplianceService,
     private readonly upgrader: Upgrader,
   ) {}
 

@@ -4,7 +4,7 @@ import { HttpCheck } from './http-check.js';
 import { TcpCheck } from './tcp-check.js';
 import type { RunAs } from '../runners/run-as.js';
 import type { WatcherCheck } from './watcher-check.js';
-import type { WatcherSpec } from './watcher-spec.js';
+import type { WatcherSpec } from '../model/watcher-spec.js';
 
 /** `runAs` (the appliance's user, group, env and cwd) only matters to exec checks. */
 export function createCheck(spec: WatcherSpec, runAs: RunAs = { env: {} }): WatcherCheck {

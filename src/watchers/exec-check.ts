@@ -3,7 +3,7 @@
  * down with the code and the last line it printed; still running at the timeout is a timeout,
  * and its whole group is killed.
  */
-import type { Command } from '../appliance/model.js';
+import type { Command } from '../model/command.js';
 import type { RunAs } from '../runners/run-as.js';
 import { runInGroup } from '../runners/run-in-group.js';
 import type { CheckResult, WatcherCheck } from './watcher-check.js';

@@ -3,7 +3,7 @@
  * `down` or `timeout` the moment any one of them says so. An appliance with neither has an
  * empty health watch and goes straight to `running` when its process is up.
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import { runAsOf } from '../runners/run-as.js';
 import { createCheck } from './create-check.js';
 import { TcpMonitor } from './tcp-monitor.js';

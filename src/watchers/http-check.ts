@@ -9,7 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Http1Connection } from './http1-connection.js';
-import type { WatcherSpec } from './watcher-spec.js';
+import type { WatcherSpec } from '../model/watcher-spec.js';
 import type { CheckResult, WatcherCheck } from './watcher-check.js';
 
 type HttpSpec = Extract<WatcherSpec, { type: 'http' }>;

@@ -14,7 +14,7 @@
 import { connect, type Socket } from 'node:net';
 import { parseAddress, type HostPort } from './parse-address.js';
 import type { WatchState, WatchVerdict } from './watcher-loop.js';
-import type { MonitorSpec } from './watcher-spec.js';
+import type { MonitorSpec } from '../model/watcher-spec.js';
 
 /** Between a break (or a failed attempt) and the next attempt. */
 const RECONNECT_MS = 500;

@@ -14,7 +14,7 @@
 import { CoalescedTimers } from './coalesced-timers.js';
 import type { LoopTimers } from './loop-timers.js';
 import type { CheckResult, WatcherCheck } from './watcher-check.js';
-import type { WatchTiming } from './watcher-spec.js';
+import type { WatchTiming } from '../model/watcher-spec.js';
 
 export type WatchVerdict = { kind: 'up' } | { kind: 'down'; detail: string } | { kind: 'timeout'; detail: string };
 

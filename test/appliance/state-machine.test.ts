@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { APPLIANCE_STATES, type ApplianceEvent, type ApplianceState } from '../../src/appliance/state.js';
+import { APPLIANCE_STATES, type ApplianceEvent, type ApplianceState } from '../../src/model/appliance-state.js';
 import { transition, type MachineContext, type MachineState } from '../../src/appliance/state-machine.js';
 import { RestartLimiter, type RestartVerdict } from '../../src/supervision/restart-limiter.js';
-import type { Action } from '../../src/supervision/restart-policy.js';
+import type { Action } from '../../src/model/restart-policy.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const crash: ApplianceEvent = { kind: 'crash', reason: { kind: 'exit', code: 1 } };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApplianceStatus } from '../../src/api/wire.js';
+import type { ApplianceStatus } from '../../src/model/appliance-status.js';
 import { renderStatusTable } from '../../src/cli/status-table.js';
 import { painter } from '../../src/cli/style.js';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplianceStatus, EventRecord, SkippedRecords } from '../../src/api/wire.js';
+import type { SkippedRecords } from '../../src/api/wire.js';
+import type { ApplianceStatus, EventRecord } from '../../src/model/appliance-status.js';
 import { ApiClient } from '../../src/client/api-client.js';
 import { SpewError } from '../../src/common/errors.js';
 

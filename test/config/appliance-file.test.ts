@@ -1,4 +1,4 @@
-import { shorthandPolicy } from '../../src/supervision/restart-policy.js';
+import { shorthandPolicy } from '../../src/model/restart-policy.js';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

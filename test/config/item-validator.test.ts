@@ -1,4 +1,4 @@
-import { shorthandPolicy } from '../../src/supervision/restart-policy.js';
+import { shorthandPolicy } from '../../src/model/restart-policy.js';
 import { describe, expect, it } from 'vitest';
 import { validateItem, type ItemContext } from '../../src/config/item-validator.js';
 

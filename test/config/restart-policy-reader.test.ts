@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readRestartPolicy } from '../../src/config/restart-policy-reader.js';
-import { shorthandPolicy, type EventBindings } from '../../src/supervision/restart-policy.js';
+import { shorthandPolicy, type EventBindings } from '../../src/model/restart-policy.js';
 import { positionOf } from './position-of.js';
 import { readToml, readValue } from './read-with.js';
 

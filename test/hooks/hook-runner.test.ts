@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HookAction } from '../../src/appliance/model.js';
+import type { HookAction } from '../../src/model/appliance-definition.js';
 import { groupAlive } from '../../src/runners/process-group.js';
 import { HookRunner, type HookContext, type HookOutcome } from '../../src/hooks/hook-runner.js';
 import { waitFor } from '../support/wait-for.js';

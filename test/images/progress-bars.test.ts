@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LayerProgress } from '../../src/images/image-puller.js';
+import type { LayerProgress } from '../../src/model/image-pull.js';
 import {
   formatBytes,
   renderLayerLine,

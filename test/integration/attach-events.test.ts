@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventRecord } from '../../src/api/wire.js';
+import type { EventRecord } from '../../src/model/appliance-status.js';
 import { AgentHarness, program, SLOW, tomlArray } from '../support/agent-harness.js';
 import { waitFor } from '../support/wait-for.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplianceStatus } from '../../src/api/wire.js';
+import type { ApplianceStatus } from '../../src/model/appliance-status.js';
 import { AgentHarness } from '../support/agent-harness.js';
 import { liveGroupMembers } from '../support/proc.js';
 

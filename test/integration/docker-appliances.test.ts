@@ -4,7 +4,7 @@
  */
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EventRecord } from '../../src/api/wire.js';
+import type { EventRecord } from '../../src/model/appliance-status.js';
 import { AgentHarness, SLOW } from '../support/agent-harness.js';
 import { ensureBusyboxImage, removeContainersByLabel, startPrivateEngine, type PrivateEngine } from '../support/docker-engine.js';
 import { freePort } from '../support/free-port.js';

@@ -5,7 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EventRecord, HistoryAnswer, RollbackAnswer, UpgradeAnswer } from '../../src/api/wire.js';
+import type { HistoryAnswer, RollbackAnswer, UpgradeAnswer } from '../../src/api/wire.js';
+import type { EventRecord } from '../../src/model/appliance-status.js';
 import { AgentHarness, SLOW } from '../support/agent-harness.js';
 import { removeContainersByLabel } from '../support/docker-engine.js';
 import { pushBusyboxImages, removeLocalImages, startRegistry, tearDownRegistry, type TestRegistry } from '../support/docker-registry.js';

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventRecord } from '../../src/api/wire.js';
+import type { EventRecord } from '../../src/model/appliance-status.js';
 import { AgentHarness, PROGRAMS, program, SLOW, tomlArray } from '../support/agent-harness.js';
 import { applianceProcess, liveGroupMembers, processesMatching } from '../support/proc.js';
 import { waitFor } from '../support/wait-for.js';

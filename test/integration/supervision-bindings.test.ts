@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplianceStatus } from '../../src/api/wire.js';
+import type { ApplianceStatus } from '../../src/model/appliance-status.js';
 import { AgentHarness, SLOW } from '../support/agent-harness.js';
 import { eventsOf, readEvents } from '../support/supervision-kit.js';
 import { waitFor } from '../support/wait-for.js';

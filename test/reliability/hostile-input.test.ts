@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplianceStatus } from '../../src/api/wire.js';
+import type { ApplianceStatus } from '../../src/model/appliance-status.js';
 import { IGNORED_SIGNALS } from '../../src/agent/agent-signals.js';
 import { AgentHarness, SLOW } from '../support/agent-harness.js';
 import { rawRequest } from '../support/raw-http.js';

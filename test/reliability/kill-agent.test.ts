@@ -6,7 +6,7 @@
  * kept their process. The keeper is killed too, every third round. The figures are printed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplianceStatus } from '../../src/api/wire.js';
+import type { ApplianceStatus } from '../../src/model/appliance-status.js';
 import { AgentHarness } from '../support/agent-harness.js';
 import { isAlive, sessionsOfName, sessionsOfRef } from '../support/proc.js';
 import { waitFor } from '../support/wait-for.js';

@@ -6,7 +6,7 @@
 import { readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplianceStatus } from '../../src/api/wire.js';
+import type { ApplianceStatus } from '../../src/model/appliance-status.js';
 import { AgentHarness, SLOW, tomlArray } from '../support/agent-harness.js';
 import { applianceProcess, isAlive, sessionsOfRef } from '../support/proc.js';
 import { waitFor } from '../support/wait-for.js';

@@ -3,7 +3,7 @@ import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplianceDefinition } from '../../src/appliance/model.js';
+import type { ApplianceDefinition } from '../../src/model/appliance-definition.js';
 import { runSpec, shellQuote } from '../../src/runners/run-spec.js';
 import { SHIM_SCRIPT } from '../../src/runners/shell-shim.js';
 import type { Identity } from '../../src/runners/user-ids.js';

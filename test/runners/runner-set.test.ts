@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApplianceDefinition } from '../../src/appliance/model.js';
+import type { ApplianceDefinition } from '../../src/model/appliance-definition.js';
 import type { DockerRunner } from '../../src/runners/docker/docker-runner.js';
 import type { AdoptResult, FoundRun, RunHandle, Runner } from '../../src/runners/runner.js';
 import { RunnerSet } from '../../src/runners/runner-set.js';

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplianceDefinition } from '../../src/appliance/model.js';
-import type { ExitReason } from '../../src/appliance/state.js';
+import type { ApplianceDefinition } from '../../src/model/appliance-definition.js';
+import type { ExitReason } from '../../src/model/appliance-state.js';
 import { OutputCapture } from '../../src/logs/output-capture.js';
 import { RotatingLogFile } from '../../src/logs/rotating-log-file.js';
 import type { RunHandle } from '../../src/runners/runner.js';

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventRecord } from '../../src/api/wire.js';
+import type { EventRecord } from '../../src/model/appliance-status.js';
 import { EventLog } from '../../src/store/event-log.js';
 
 const record = (name: string): EventRecord => ({

@@ -1,9 +1,10 @@
-import { shorthandPolicy } from '../../src/supervision/restart-policy.js';
+import { shorthandPolicy } from '../../src/model/restart-policy.js';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StateStore, type PersistedAppliance } from '../../src/store/state-store.js';
+import { StateStore } from '../../src/store/state-store.js';
+import type { PersistedAppliance } from '../../src/model/persisted-appliance.js';
 
 function appliance(name: string, ref = `${name.padEnd(4, '0').slice(0, 4)}00000000`.replace(/[^0-9a-f]/g, 'a')): PersistedAppliance {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actionFor, type SupervisedEvent } from '../../src/supervision/bindings.js';
-import { shorthandPolicy, type EventBindings } from '../../src/supervision/restart-policy.js';
+import { shorthandPolicy, type EventBindings } from '../../src/model/restart-policy.js';
 
 const custom: EventBindings = {
   stop: 'ignore',

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Random } from '../../src/common/clock.js';
 import { RestartLimiter, type RestartVerdict } from '../../src/supervision/restart-limiter.js';
-import type { RestartPolicy } from '../../src/supervision/restart-policy.js';
+import type { RestartPolicy } from '../../src/model/restart-policy.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 type LimiterPolicy = Pick<RestartPolicy, 'limit' | 'backoff' | 'retry_after_ms'>;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { EventRecord } from '../../src/api/wire.js';
+import type { EventRecord } from '../../src/model/appliance-status.js';
 import type { AgentHarness } from './agent-harness.js';
 
 /** An event log record with its time in ms since the epoch. */

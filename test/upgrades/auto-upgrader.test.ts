@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Appliance } from '../../src/appliance/appliance.js';
-import type { ApplianceDefinition } from '../../src/appliance/model.js';
+import type { ApplianceDefinition } from '../../src/model/appliance-definition.js';
 import { AutoUpgrader } from '../../src/upgrades/auto-upgrader.js';
 import type { UpgradeOutcome, Upgrader } from '../../src/upgrades/upgrader.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApplianceDefinition } from '../../src/appliance/model.js';
+import type { ApplianceDefinition } from '../../src/model/appliance-definition.js';
 import { diffDefinitions } from '../../src/versions/definition-diff.js';
 
 const base = {

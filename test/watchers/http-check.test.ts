@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpCheck } from '../../src/watchers/http-check.js';
-import type { WatcherSpec } from '../../src/watchers/watcher-spec.js';
+import type { WatcherSpec } from '../../src/model/watcher-spec.js';
 import { closedPort, listen } from './listen.js';
 
 type HttpSpec = Extract<WatcherSpec, { type: 'http' }>;

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TcpMonitor } from '../../src/watchers/tcp-monitor.js';
 import type { WatchVerdict } from '../../src/watchers/watcher-loop.js';
-import type { MonitorSpec } from '../../src/watchers/watcher-spec.js';
+import type { MonitorSpec } from '../../src/model/watcher-spec.js';
 import { waitFor } from '../support/wait-for.js';
 import { closedPort, listen } from './listen.js';
 

@@ -4,7 +4,7 @@ import { HttpCheck } from '../../src/watchers/http-check.js';
 import type { LoopTimers } from '../../src/watchers/loop-timers.js';
 import type { CheckResult, WatcherCheck } from '../../src/watchers/watcher-check.js';
 import { WatcherLoop, type WatchVerdict } from '../../src/watchers/watcher-loop.js';
-import type { WatchTiming } from '../../src/watchers/watcher-spec.js';
+import type { WatchTiming } from '../../src/model/watcher-spec.js';
 import { waitFor } from '../support/wait-for.js';
 import { listen } from './listen.js';
 

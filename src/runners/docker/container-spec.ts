@@ -20,7 +20,8 @@
  * The engine's restart policy stays `no`: spew supervises.
  */
 import type { ContainerCreateOptions } from 'dockerode';
-import { argvOf, type ApplianceDefinition } from '../../appliance/model.js';
+import { type ApplianceDefinition } from '../../model/appliance-definition.js';
+import { argvOf } from '../../model/command.js';
 import { contentHash } from '../../common/stable-json.js';
 
 export const LABEL_REF = 'spew.ref';

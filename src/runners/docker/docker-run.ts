@@ -10,7 +10,7 @@
  * with that PID, or with 0 when the run ended before it was up. A stop or kill asked for before
  * the container runs is kept and applied the moment it does (or the container is never started).
  */
-import type { ExitReason } from '../../appliance/state.js';
+import type { ExitReason } from '../../model/appliance-state.js';
 import type { RunHandle } from '../runner.js';
 
 export type Signaller = (containerId: string, signal: string) => void;

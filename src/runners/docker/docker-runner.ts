@@ -21,15 +21,15 @@
  */
 import Docker from 'dockerode';
 import type { Duplex } from 'node:stream';
-import type { ApplianceDefinition } from '../../appliance/model.js';
-import type { ExitReason } from '../../appliance/state.js';
+import type { ApplianceDefinition } from '../../model/appliance-definition.js';
+import type { ExitReason } from '../../model/appliance-state.js';
 import { errorMessage } from '../../common/errors.js';
 import type { OutputStream } from '../../logs/log-line.js';
 import type { OutputCapture } from '../../logs/output-capture.js';
 import type { AdoptResult, FoundRun, RunHandle, Runner } from '../runner.js';
 import { decodeWaitStatus } from '../shell-shim.js';
 import { ImageError } from '../../images/image-error.js';
-import type { LayerProgress } from '../../images/image-puller.js';
+import type { LayerProgress } from '../../model/image-pull.js';
 import { ImageSource } from '../../images/image-source.js';
 import { ContainerSpecError, containerName, createOptions, LABEL_INSTANCE, LABEL_NAME, LABEL_REF, LABEL_VERSION } from './container-spec.js';
 import { DockerRun } from './docker-run.js';

@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ApplianceDefinition, Command } from '../../../src/appliance/model.js';
+import type { ApplianceDefinition } from '../../../src/model/appliance-definition.js';
+import type { Command } from '../../../src/model/command.js';
 import { parseLogLine, type ParsedLogLine } from '../../../src/logs/log-line.js';
 import { OutputCapture } from '../../../src/logs/output-capture.js';
 import { RotatingLogFile } from '../../../src/logs/rotating-log-file.js';
-import { shorthandPolicy } from '../../../src/supervision/restart-policy.js';
+import { shorthandPolicy } from '../../../src/model/restart-policy.js';
 
 export const IMAGE_NAME = 'spew-test-busybox';
 export const IMAGE_TAG = '1.0.0';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { get } from 'node:http';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExitReason } from '../../../src/appliance/state.js';
+import type { ExitReason } from '../../../src/model/appliance-state.js';
 import { DockerRunner } from '../../../src/runners/docker/docker-runner.js';
 import type { DockerRun } from '../../../src/runners/docker/docker-run.js';
 import { containerName } from '../../../src/runners/docker/container-spec.js';

@@ -3,7 +3,7 @@
  * table it was read from (so that `spew explain` can say where each setting came from and
  * `spew export` can write it back).
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from './appliance-definition.js';
 
 export type VersionSource =
   /** A config file: at first boot or through `spew apply`. */

@@ -2,9 +2,9 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplianceDefinition } from '../../src/appliance/model.js';
-import { HistoryLog } from '../../src/versions/history-log.js';
-import { VersionHistory } from '../../src/versions/version-history.js';
+import type { ApplianceDefinition } from '../../src/model/appliance-definition.js';
+import { HistoryLog } from '../../src/store/history-log.js';
+import { VersionHistory } from '../../src/store/version-history.js';
 
 const def = (ref: string, command: string) => ({ name: ref, ref, command }) as unknown as ApplianceDefinition;
 

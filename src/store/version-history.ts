@@ -2,10 +2,10 @@
  * The versions of one appliance, oldest first, bounded: past the limit the oldest go, except
  * the one that runs (an operator must always be able to see and diff what is running).
  */
-import type { ApplianceDefinition } from '../appliance/model.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import { SpewError } from '../common/errors.js';
 import { contentHash } from '../common/stable-json.js';
-import type { ApplianceVersion, RawItem, VersionSource } from './version.js';
+import type { ApplianceVersion, RawItem, VersionSource } from '../model/appliance-version.js';
 
 /** What identifies a definition's content: where it was read from is not part of it. */
 export function definitionHash(def: ApplianceDefinition): string {

@@ -10,8 +10,8 @@
  */
 import { join } from 'node:path';
 import { OPEN, openOwnFileAsync, readOwnFile } from '../common/own-files.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
-import type { ApplianceVersion } from './version.js';
+import { writeFileAtomic } from './atomic-write.js';
+import type { ApplianceVersion } from '../model/appliance-version.js';
 
 type HistoryRecord = ApplianceVersion & { ref: string };
 

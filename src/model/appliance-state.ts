@@ -12,7 +12,8 @@
  *
  *   stop request: starting/alive/running -> stopping -> stopped; waiting -> stopped.
  */
-import type { DependencyKind } from '../supervision/bindings.js';
+/** What happened to a dependency, as its dependents see it. */
+export type DependencyKind = 'stop' | 'crash' | 'failed' | 'watcher-down' | 'watcher-timeout';
 
 export type ApplianceState =
   | 'starting'

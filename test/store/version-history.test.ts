@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ApplianceDefinition } from '../../src/appliance/model.js';
-import { definitionHash, VersionHistory } from '../../src/versions/version-history.js';
+import type { ApplianceDefinition } from '../../src/model/appliance-definition.js';
+import { definitionHash, VersionHistory } from '../../src/store/version-history.js';
 
 const raw = { item: { command: 'x' }, defaults: {} };
 const def = (command: string, file?: string) => ({ name: 'web', ref: 'r1', command, ...(file ? { file } : {}) }) as unknown as ApplianceDefinition;

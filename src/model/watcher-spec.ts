@@ -3,7 +3,7 @@
  * connection and report the moment it breaks. Both are parsed from `[[NAME.watchers]]` and
  * `[[NAME.monitors]]`; every field is resolved (defaults filled) by the config reader.
  */
-import type { Command } from '../appliance/model.js';
+import type { Command } from './command.js';
 
 export interface WatchTiming {
   /** Between the end of one check and the start of the next. Default 10 s. */

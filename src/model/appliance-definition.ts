@@ -3,20 +3,13 @@
  * and what the agent keeps once it has loaded one (ApplianceDefinition).
  */
 
-import type { RestartPolicy } from '../supervision/restart-policy.js';
-import type { MonitorSpec, WatcherSpec } from '../watchers/watcher-spec.js';
+import type { RestartPolicy } from './restart-policy.js';
+import type { MonitorSpec, WatcherSpec } from './watcher-spec.js';
+import type { Command } from './command.js';
 
 /** The runner that makes an appliance run. */
 export type ApplianceType = 'shell' | 'docker';
 export const APPLIANCE_TYPES: readonly ApplianceType[] = ['shell', 'docker'];
-
-/** A command is either a string for `/bin/sh -c` or an argv array run directly. */
-export type Command = string | string[];
-
-/** The argv a command runs as: the one place that says what a string command means. */
-export function argvOf(command: Command): string[] {
-  return typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
-}
 
 /** A hook action, parsed and validated now, run by supervision later. */
 export type HookAction = { run: string; timeout_ms?: number } | { post: string; timeout_ms?: number };
