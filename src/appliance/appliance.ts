@@ -3,6 +3,11 @@
  * process, its restart limiter and its health watch. Every change of state goes through
  * `dispatch`, which asks the pure transition function and then carries out the effects, here
  * and nowhere else.
+ *
+ * One event at a time: `dispatch` queues, and a drain loop runs transition -> record -> effects
+ * -> notify for one event before it takes the next. An event that an effect causes (a spawn's
+ * `started`, a zero-delay restart's `start`) waits its turn, so every observer sees the cause
+ * before its consequence.
  */
 import type { ApplianceStatus } from '../model/appliance-status.js';
 import { describeImage } from '../images/image-source.js';
@@ -87,6 +92,9 @@ export class Appliance {
   /** Starts lost in a row for transient reasons: the next retry waits the longer. */
   private lostStarts = 0;
   private readonly waiters = new Set<() => void>();
+  /** Events dispatched while one is being handled, in order. */
+  private readonly inbox: ApplianceEvent[] = [];
+  private draining = false;
   private readonly observers = new Set<(event: ApplianceEvent) => void>();
   private limiter: RestartLimiter;
   private health: HealthWatch;
@@ -135,7 +143,19 @@ export class Appliance {
     this.health = this.watchHealth();
   }
 
+  /** Handles `event` now, or after the event being handled and those queued before it. */
   dispatch(event: ApplianceEvent): void {
+    this.inbox.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) this.take(next);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private take(event: ApplianceEvent): void {
     const from = this.state;
     const found = supervised(event);
     const action: Action = found ? actionFor(this.definition.restart.bindings, found) : 'ignore';
@@ -143,7 +163,7 @@ export class Appliance {
       watched: this.health.size > 0,
       depsReady: this.owner.dependenciesReady(this),
       action,
-      decide: () => this.limiter.decide(),
+      preview: () => this.limiter.preview(),
       retryDelayMs: Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.lostStarts),
     });
     if (!next.accepted) return;
@@ -151,8 +171,6 @@ export class Appliance {
     this.state = next.state;
     this.then = next.then;
     this.reason = reasonFor(event, from, next);
-    // Recorded before the effects run: an effect may cause the next transition (a spawn makes
-    // `started`), and the event log must show cause before consequence.
     this.owner.onTransition(this, event, from, next);
     for (const effect of next.effects) this.run(effect);
     this.owner.afterEffects(this, event, from, next);
@@ -190,12 +208,11 @@ export class Appliance {
   }
 
   /**
-   * Reports an ending that happened while no agent watched, as if it happened now, so the
-   * restart policy decides as it would have.
+   * Reports an ending that happened while no agent watched, through the state machine as if it
+   * happened now, so the restart policy decides as it would have.
    */
   endedWhileAway(reason: ExitReason): void {
-    this.state = 'running';
-    this.ended(undefined, reason);
+    this.ended(undefined, reason, true);
   }
 
   /** It has watchers or monitors: `running` means they pass. */
@@ -279,6 +296,9 @@ export class Appliance {
 
   private run(effect: Effect): void {
     switch (effect.kind) {
+      case 'count-restart':
+        this.limiter.count();
+        return;
       case 'spawn': {
         this.starts += 1;
         this.throttled = false;
@@ -342,7 +362,7 @@ export class Appliance {
     this.health.start();
   }
 
-  private ended(handle: RunHandle | undefined, reason: ExitReason): void {
+  private ended(handle: RunHandle | undefined, reason: ExitReason, away?: true): void {
     if (this.handle !== handle) return;
     this.handle = undefined;
     this.health.stop();
@@ -351,7 +371,8 @@ export class Appliance {
     this.capture.end('err');
     // Whatever the status, an exit that spew asked for is a stop, never a crash.
     const normal = this.state === 'stopping' || (reason.kind === 'exit' && reason.code === 0);
-    this.dispatch(normal ? { kind: 'stop' } : { kind: 'crash', reason });
+    const where = away && { away };
+    this.dispatch(normal ? { kind: 'stop', ...where } : { kind: 'crash', reason, ...where });
   }
 
   private watchHealth(): HealthWatch {

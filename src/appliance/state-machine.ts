@@ -4,8 +4,9 @@
  * Appliance class carries the effects out, in one place, after the transition.
  *
  * What an event makes spew do comes from the appliance's bindings (`ctx.action`); whether a
- * restart is still allowed comes from its limiter (`ctx.decide()`), asked only when the machine
- * is about to restart, so an event that changes nothing never uses up a restart.
+ * restart is still allowed comes from its limiter's preview (`ctx.preview()`), which counts
+ * nothing: counting the restart is an effect (`count-restart`) that the appliance carries out,
+ * so the function stays pure and an event that changes nothing never uses up a restart.
  *
  * Invariants (checked by property tests): a spawn happens only when no process of the
  * appliance is up; `failed` is reached only through the limiter's verdict or a failed spawn.
@@ -26,6 +27,8 @@ export interface MachineState {
 }
 
 export type Effect =
+  /** A restart was decided on: the limiter counts it (before the start it leads to is scheduled). */
+  | { kind: 'count-restart' }
   | { kind: 'spawn' }
   | { kind: 'signal'; mode: 'stop' | 'kill' }
   /**
@@ -45,8 +48,8 @@ export interface MachineContext {
   depsReady: boolean;
   /** What the bindings say for this event; `ignore` for events nothing is bound to. */
   action: Action;
-  /** Asks the restart limiter; counts a restart when it answers `restart`. */
-  decide(): RestartVerdict;
+  /** The restart limiter's answer if a restart were decided now; asking counts nothing. */
+  preview(): RestartVerdict;
   /** How long before a start lost for a transient reason is tried again. */
   retryDelayMs: number;
 }
@@ -59,7 +62,9 @@ export interface Transition extends MachineState {
   verdict?: RestartVerdict;
 }
 
+const COUNT: Effect = { kind: 'count-restart' };
 const IDLE: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed', 'waiting']);
+const ENDED: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed']);
 const PROCESS_UP: ReadonlySet<ApplianceState> = new Set(['starting', 'alive', 'running']);
 
 function ignored(from: MachineState): Transition {
@@ -82,8 +87,8 @@ function ended(event: ApplianceEvent, ctx: MachineContext): Transition {
   }
   switch (ctx.action) {
     case 'restart': {
-      const verdict = ctx.decide();
-      if (verdict.verdict === 'restart') return to('waiting', [{ kind: 'schedule-start', delay_ms: verdict.delay_ms }], { verdict });
+      const verdict = ctx.preview();
+      if (verdict.verdict === 'restart') return to('waiting', [COUNT, { kind: 'schedule-start', delay_ms: verdict.delay_ms }], { verdict });
       const retry: Effect[] = verdict.retry_in_ms !== undefined ? [{ kind: 'schedule-start', delay_ms: verdict.retry_in_ms }] : [];
       return to('failed', retry, { verdict });
     }
@@ -100,10 +105,9 @@ function reactWhileUp(from: MachineState, ctx: MachineContext, idle: ApplianceSt
   const stop: Effect[] = [{ kind: 'signal', mode: 'stop' }];
   switch (ctx.action) {
     case 'restart': {
-      const verdict = ctx.decide();
-      const then: AfterStop = verdict.verdict === 'restart'
-        ? { kind: 'restart', delay_ms: verdict.delay_ms }
-        : { kind: 'fail', ...(verdict.retry_in_ms !== undefined ? { retry_in_ms: verdict.retry_in_ms } : {}) };
+      const verdict = ctx.preview();
+      if (verdict.verdict === 'restart') return to('stopping', [COUNT, ...stop], { then: { kind: 'restart', delay_ms: verdict.delay_ms }, verdict });
+      const then: AfterStop = { kind: 'fail', ...(verdict.retry_in_ms !== undefined ? { retry_in_ms: verdict.retry_in_ms } : {}) };
       return to('stopping', stop, { then, verdict });
     }
     case 'stop':
@@ -162,7 +166,8 @@ export function transition(from: MachineState, event: ApplianceEvent, ctx: Machi
     case 'stop':
     case 'crash':
       if (state === 'stopping') return stoppedOnPurpose(from.then);
-      return PROCESS_UP.has(state) ? ended(event, ctx) : ignored(from);
+      // A run that ended while no agent ran is learnt at boot, with the appliance still idle.
+      return PROCESS_UP.has(state) || (event.away && ENDED.has(state)) ? ended(event, ctx) : ignored(from);
     case 'delete':
       return IDLE.has(state) ? to(state, [{ kind: 'cancel-start' }, { kind: 'forget' }]) : ignored(from);
     default: {

@@ -55,9 +55,12 @@ export type ApplianceEvent =
   | { kind: 'started'; pid: number }
   /** A new agent took over a process that an earlier agent started. */
   | { kind: 'adopted'; pid: number }
-  /** The process ended normally (exit 0), or after spew asked it to stop. */
-  | { kind: 'stop' }
-  | { kind: 'crash'; reason: ExitReason }
+  /**
+   * The process ended normally (exit 0), or after spew asked it to stop. `away`: it ended while
+   * no agent ran, learnt when the next agent took over; the restart policy decides as if now.
+   */
+  | { kind: 'stop'; away?: true }
+  | { kind: 'crash'; reason: ExitReason; away?: true }
   | { kind: 'watcher'; what: 'up' | 'down' | 'timeout'; detail: string }
   | { kind: 'dependency'; dep: string; what: DependencyKind }
   /** Its dependencies did not all run within `depends_timeout`. */

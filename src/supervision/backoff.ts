@@ -26,21 +26,21 @@ export class Backoff {
     this.upSince = now;
   }
 
-  /** The delay of a restart decided at `now`, counted as one more restart. */
-  next(now: number): BackoffStep {
+  /** The delay a restart decided at `now` would wait, and why; counts nothing (see `count`). */
+  preview(now: number): BackoffStep {
     const uptime = this.stableUptime(now);
-    if (uptime !== undefined) this.restarts = 0;
-    // The appliance is down from here on: its uptime must not reset a later restart too.
-    this.upSince = undefined;
-    const delay_ms = this.delayAt(this.restarts);
-    this.restarts += 1;
+    const k = uptime === undefined ? this.restarts : 0;
+    const delay_ms = this.delayAt(k);
     const after = uptime === undefined ? '' : ` after ${formatDuration(uptime)} up`;
-    return { delay_ms, reason: `backoff ${formatDuration(delay_ms)} (${ordinal(this.restarts)} restart${after})` };
+    return { delay_ms, reason: `backoff ${formatDuration(delay_ms)} (${ordinal(k + 1)} restart${after})` };
   }
 
-  /** What `next(now)` would answer, without counting a restart. */
-  peek(now: number): number {
-    return this.delayAt(this.stableUptime(now) === undefined ? this.restarts : 0);
+  /** A restart decided at `now` happens: the next one waits longer (or the spacing resets first). */
+  count(now: number): void {
+    if (this.stableUptime(now) !== undefined) this.restarts = 0;
+    // The appliance is down from here on: its uptime must not reset a later restart too.
+    this.upSince = undefined;
+    this.restarts += 1;
   }
 
   /** Forget every restart: the next one waits `initial_ms` again. */

@@ -3,7 +3,10 @@
  * later, or give up? It combines the policy's limit (how many restarts, in what window), its
  * wait (a pause before each restart) and its backoff (a growing pause), and says why.
  *
- * Invariants: a `restart` verdict is the only thing that counts as a restart; with
+ * Asking is not counting: `preview` answers without changing anything, and the appliance calls
+ * `count` when the restart it allowed is decided on (an effect of its state machine).
+ *
+ * Invariants: only `count` counts a restart, and only after a `restart` verdict; with
  * `{n, within_ms}` no two restarts n apart are less than within_ms apart, so no window of that
  * length holds more than n; with `{n}` at most n restarts are allowed between resets; `fail`
  * is answered only when one more restart would break the limit.
@@ -50,8 +53,8 @@ export class RestartLimiter {
     this.retryAfterMs = policy.retry_after_ms;
   }
 
-  /** Called once per event bound to `restart`; a `restart` verdict counts as a restart now. */
-  decide(): RestartVerdict {
+  /** The answer for an event bound to `restart` now: restart (after what delay) or fail. Counts nothing. */
+  preview(): RestartVerdict {
     const now = this.clock.now();
     const limit = this.limit;
     if (limit && this.used(now) >= limit.n) {
@@ -62,12 +65,18 @@ export class RestartLimiter {
         ? { verdict: 'fail', reason }
         : { verdict: 'fail', reason, retry_in_ms: this.retryAfterMs };
     }
-    if (limit?.within_ms === undefined) this.total += 1;
-    else this.recent.push(now);
-    const spacing = [this.pause(), this.backoff?.next(now)].filter((step) => step !== undefined);
+    const spacing = [this.pause(), this.backoff?.preview(now)].filter((step) => step !== undefined);
     const delay_ms = spacing.reduce((sum, step) => sum + step.delay_ms, 0);
     const reasons = [this.countReason(now), ...spacing.map((step) => step.reason)];
     return { verdict: 'restart', delay_ms, reason: reasons.join(', ') };
+  }
+
+  /** The restart that a `restart` verdict allowed is decided on: it counts from now. */
+  count(): void {
+    const now = this.clock.now();
+    if (this.limit?.within_ms === undefined) this.total += 1;
+    else this.recent.push(now);
+    this.backoff?.count(now);
   }
 
   /** The appliance came up now: a long enough uptime resets the backoff at the next restart. */
@@ -93,7 +102,7 @@ export class RestartLimiter {
     const spaced = this.limit?.wait !== undefined || this.backoff !== undefined;
     const wouldFail = this.limit !== undefined && used >= this.limit.n;
     if (spaced && !wouldFail) {
-      usage.next_delay_ms = (this.limit?.wait?.min_ms ?? 0) + (this.backoff?.peek(now) ?? 0);
+      usage.next_delay_ms = (this.limit?.wait?.min_ms ?? 0) + (this.backoff?.preview(now).delay_ms ?? 0);
     }
     return usage;
   }
@@ -120,9 +129,9 @@ export class RestartLimiter {
     return { delay_ms, reason: `wait ${formatDuration(delay_ms)} (random in ${range})` };
   }
 
-  /** "restart 3 of 5 in 1m", "restart 3 of 5", or "restart 3" when there is no limit. */
+  /** The restart about to count: "restart 3 of 5 in 1m", "restart 3 of 5", or "restart 3" without a limit. */
   private countReason(now: number): string {
-    const used = this.used(now);
+    const used = this.used(now) + 1;
     if (!this.limit) return `restart ${used}`;
     const within = this.limit.within_ms === undefined ? '' : ` in ${formatDuration(this.limit.within_ms)}`;
     return `restart ${used} of ${this.limit.n}${within}`;

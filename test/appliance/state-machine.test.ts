@@ -11,7 +11,7 @@ const exit0: ApplianceEvent = { kind: 'stop' };
 const restartNow: RestartVerdict = { verdict: 'restart', delay_ms: 0, reason: 'restart 1' };
 
 function ctx(action: Action = 'ignore', verdict: RestartVerdict = restartNow, extra: Partial<MachineContext> = {}): MachineContext {
-  return { watched: false, depsReady: true, action, decide: () => verdict, retryDelayMs: 100, ...extra };
+  return { watched: false, depsReady: true, action, preview: () => verdict, retryDelayMs: 100, ...extra };
 }
 const at = (state: ApplianceState): MachineState => ({ state });
 
@@ -41,7 +41,7 @@ describe('transition', () => {
   it('restarts after an ending bound to restart, at the limiter\'s delay', () => {
     const verdict: RestartVerdict = { verdict: 'restart', delay_ms: 400, reason: 'backoff 400ms' };
     expect(transition(at('running'), crash, ctx('restart', verdict))).toEqual({
-      state: 'waiting', effects: [{ kind: 'schedule-start', delay_ms: 400 }], accepted: true, verdict,
+      state: 'waiting', effects: [{ kind: 'count-restart' }, { kind: 'schedule-start', delay_ms: 400 }], accepted: true, verdict,
     });
   });
 
@@ -68,7 +68,7 @@ describe('transition', () => {
   it('stops a running appliance first when a watcher or a dependency asks for a restart, then restarts it', () => {
     const down: ApplianceEvent = { kind: 'watcher', what: 'down', detail: 'refused' };
     const next = transition(at('running'), down, ctx('restart'));
-    expect(next).toMatchObject({ state: 'stopping', then: { kind: 'restart', delay_ms: 0 }, effects: [{ kind: 'signal', mode: 'stop' }] });
+    expect(next).toMatchObject({ state: 'stopping', then: { kind: 'restart', delay_ms: 0 }, effects: [{ kind: 'count-restart' }, { kind: 'signal', mode: 'stop' }] });
     expect(transition(next, exit0, ctx())).toMatchObject({ state: 'waiting', effects: [{ kind: 'schedule-start', delay_ms: 0 }] });
     const dep: ApplianceEvent = { kind: 'dependency', dep: 'db', what: 'crash' };
     expect(transition(at('alive'), dep, ctx('restart')).state).toBe('stopping');
@@ -110,7 +110,7 @@ describe('transition', () => {
     const lost: ApplianceEvent = { kind: 'crash', reason: { kind: 'spawn-error', message: 'the shim died', transient: true } };
     let asked = 0;
     for (const action of ['ignore', 'stop', 'restart'] as const) {
-      const next = transition(at('starting'), lost, { ...ctx(action), retryDelayMs: 400, decide: () => (asked++, restartNow) });
+      const next = transition(at('starting'), lost, { ...ctx(action), retryDelayMs: 400, preview: () => (asked++, restartNow) });
       expect(next).toMatchObject({ state: 'waiting', effects: [{ kind: 'schedule-start', delay_ms: 400, retry: true }] });
     }
     expect(asked).toBe(0);
@@ -175,7 +175,7 @@ describe('transition, over random event sequences', () => {
             watched: true,
             depsReady: true,
             action,
-            decide: () => (verdict = limiter.decide()),
+            preview: () => (verdict = limiter.preview()),
             retryDelayMs: 100,
           });
           if (!next.accepted) return;
@@ -184,9 +184,12 @@ describe('transition, over random event sequences', () => {
             const viaSpawn = event.kind === 'crash' && event.reason.kind === 'spawn-error' && !event.reason.transient;
             expect(viaLimit || viaSpawn).toBe(true);
           }
-          if (verdict?.verdict === 'restart') restartTimes.push(clock.now());
           machine = { state: next.state, ...(next.then ? { then: next.then } : {}) };
           for (const effect of next.effects) {
+            if (effect.kind === 'count-restart') {
+              limiter.count();
+              restartTimes.push(clock.now());
+            }
             if (effect.kind === 'spawn') {
               expect(processes).toBe(0);
               processes = 1;

@@ -18,15 +18,22 @@ function delayOf(verdict: RestartVerdict): number {
   return verdict.delay_ms;
 }
 
+/** What the appliance does with a restart-bound event: asks, then counts the restart it was allowed. */
+function decide(l: RestartLimiter): RestartVerdict {
+  const verdict = l.preview();
+  if (verdict.verdict === 'restart') l.count();
+  return verdict;
+}
+
 function verdicts(l: RestartLimiter, count: number): string[] {
-  return Array.from({ length: count }, () => l.decide().verdict);
+  return Array.from({ length: count }, () => decide(l).verdict);
 }
 
 describe('RestartLimiter', () => {
   it('always restarts at once without a limit, wait or backoff', () => {
     const { limiter: l } = limiter({});
     for (let i = 1; i <= 100; i++) {
-      expect(l.decide()).toEqual({ verdict: 'restart', delay_ms: 0, reason: `restart ${i}` });
+      expect(decide(l)).toEqual({ verdict: 'restart', delay_ms: 0, reason: `restart ${i}` });
     }
     expect(l.usage()).toEqual({ used: 100, limit: null, window_ms: null });
   });
@@ -35,65 +42,65 @@ describe('RestartLimiter', () => {
     const { clock, limiter: l } = limiter({ limit: { n: 3 } });
     expect(verdicts(l, 3)).toEqual(['restart', 'restart', 'restart']);
     clock.advance(365 * 86_400_000);
-    expect(l.decide()).toEqual({ verdict: 'fail', reason: '3 restarts, the limit' });
+    expect(decide(l)).toEqual({ verdict: 'fail', reason: '3 restarts, the limit' });
     expect(l.usage()).toEqual({ used: 3, limit: 3, window_ms: null });
   });
 
   it('says which restart of the limit this is', () => {
     const { limiter: l } = limiter({ limit: { n: 5, within_ms: 60_000 } });
-    expect(l.decide().reason).toBe('restart 1 of 5 in 1m');
-    expect(l.decide().reason).toBe('restart 2 of 5 in 1m');
+    expect(decide(l).reason).toBe('restart 1 of 5 in 1m');
+    expect(decide(l).reason).toBe('restart 2 of 5 in 1m');
     const ever = limiter({ limit: { n: 2 } }).limiter;
-    expect(ever.decide().reason).toBe('restart 1 of 2');
+    expect(decide(ever).reason).toBe('restart 1 of 2');
   });
 
   it('fails the restart that would be the n+1th within the window, naming the limit', () => {
     const { clock, limiter: l } = limiter({ limit: { n: 5, within_ms: 60_000 } });
     for (let i = 0; i < 5; i++) {
-      expect(l.decide().verdict).toBe('restart');
+      expect(decide(l).verdict).toBe('restart');
       clock.advance(10_000);
     }
-    expect(l.decide()).toEqual({ verdict: 'fail', reason: '5 restarts in 1m' });
+    expect(decide(l)).toEqual({ verdict: 'fail', reason: '5 restarts in 1m' });
   });
 
   it('allows a restart again once the oldest one has left the sliding window', () => {
     const { clock, limiter: l } = limiter({ limit: { n: 2, within_ms: 60_000 } });
-    l.decide(); // t = 0
+    decide(l); // t = 0
     clock.advance(30_000);
-    l.decide(); // t = 30s
+    decide(l); // t = 30s
     clock.advance(29_999);
-    expect(l.decide().verdict).toBe('fail');
+    expect(decide(l).verdict).toBe('fail');
     expect(l.usage().used).toBe(2);
     clock.advance(1); // t = 60s: the first restart is exactly one window old
     expect(l.usage().used).toBe(1);
-    expect(l.decide().verdict).toBe('restart');
-    expect(l.decide().verdict).toBe('fail');
+    expect(decide(l).verdict).toBe('restart');
+    expect(decide(l).verdict).toBe('fail');
   });
 
   it('does not count a failed decision as a restart', () => {
     const { clock, limiter: l } = limiter({ limit: { n: 1, within_ms: 1_000 } });
-    l.decide();
+    decide(l);
     clock.advance(500);
     expect(verdicts(l, 10)).toEqual(Array(10).fill('fail'));
     clock.advance(500);
-    expect(l.decide().verdict).toBe('restart');
+    expect(decide(l).verdict).toBe('restart');
   });
 
   it('fails at once with a limit of zero', () => {
     const { limiter: l } = limiter({ limit: { n: 0 } });
-    expect(l.decide()).toEqual({ verdict: 'fail', reason: '0 restarts, the limit' });
+    expect(decide(l)).toEqual({ verdict: 'fail', reason: '0 restarts, the limit' });
   });
 
   it('speaks of one restart in the singular', () => {
     const { limiter: l } = limiter({ limit: { n: 1, within_ms: 5_000 } });
-    l.decide();
-    expect(l.decide().reason).toBe('1 restart in 5s');
+    decide(l);
+    expect(decide(l).reason).toBe('1 restart in 5s');
   });
 
   it('tells when to try again after failing when the policy has retry_after', () => {
     const { limiter: l } = limiter({ limit: { n: 1 }, retry_after_ms: 300_000 });
-    l.decide();
-    expect(l.decide()).toEqual({ verdict: 'fail', reason: '1 restart, the limit', retry_in_ms: 300_000 });
+    decide(l);
+    expect(decide(l)).toEqual({ verdict: 'fail', reason: '1 restart, the limit', retry_in_ms: 300_000 });
   });
 
   it('starts counting afresh on reset', () => {
@@ -103,9 +110,9 @@ describe('RestartLimiter', () => {
     expect(l.usage().used).toBe(0);
     expect(verdicts(l, 3)).toEqual(['restart', 'restart', 'fail']);
     const windowed = limiter({ limit: { n: 1, within_ms: 60_000 } }).limiter;
-    windowed.decide();
+    decide(windowed);
     windowed.reset();
-    expect(windowed.decide().verdict).toBe('restart');
+    expect(decide(windowed).verdict).toBe('restart');
   });
 
   it('waits a fixed pause before each restart when min and max are equal, without drawing', () => {
@@ -113,15 +120,15 @@ describe('RestartLimiter', () => {
       throw new Error('a fixed wait needs no randomness');
     };
     const { limiter: l } = limiter({ limit: { n: 5, wait: { min_ms: 1_000, max_ms: 1_000 } } }, random);
-    expect(l.decide()).toEqual({ verdict: 'restart', delay_ms: 1_000, reason: 'restart 1 of 5, wait 1s' });
+    expect(decide(l)).toEqual({ verdict: 'restart', delay_ms: 1_000, reason: 'restart 1 of 5, wait 1s' });
   });
 
   it('waits a random pause in [min, max] otherwise, both ends included', () => {
     const wait = { min_ms: 1_000, max_ms: 2_000 };
-    expect(delayOf(limiter({ limit: { n: 5, wait } }, () => 0).limiter.decide())).toBe(1_000);
-    expect(delayOf(limiter({ limit: { n: 5, wait } }, () => 0.5).limiter.decide())).toBe(1_500);
-    expect(delayOf(limiter({ limit: { n: 5, wait } }, () => 0.999_999_9).limiter.decide())).toBe(2_000);
-    expect(limiter({ limit: { n: 5, wait } }, () => 0.5).limiter.decide().reason).toBe(
+    expect(delayOf(decide(limiter({ limit: { n: 5, wait } }, () => 0).limiter))).toBe(1_000);
+    expect(delayOf(decide(limiter({ limit: { n: 5, wait } }, () => 0.5).limiter))).toBe(1_500);
+    expect(delayOf(decide(limiter({ limit: { n: 5, wait } }, () => 0.999_999_9).limiter))).toBe(2_000);
+    expect(decide(limiter({ limit: { n: 5, wait } }, () => 0.5).limiter).reason).toBe(
       'restart 1 of 5, wait 1s (random in 1s-2s)',
     );
   });
@@ -131,10 +138,10 @@ describe('RestartLimiter', () => {
       limit: { n: 10, within_ms: 600_000, wait: { min_ms: 1_000, max_ms: 1_000 } },
       backoff: { initial_ms: 100, factor: 2, max_ms: 10_000, reset_after_ms: 60_000 },
     });
-    expect(delayOf(l.decide())).toBe(1_100);
-    expect(delayOf(l.decide())).toBe(1_200);
-    expect(delayOf(l.decide())).toBe(1_400);
-    expect(l.decide()).toEqual({
+    expect(delayOf(decide(l))).toBe(1_100);
+    expect(delayOf(decide(l))).toBe(1_200);
+    expect(delayOf(decide(l))).toBe(1_400);
+    expect(decide(l)).toEqual({
       verdict: 'restart',
       delay_ms: 1_800,
       reason: 'restart 4 of 10 in 10m, wait 1s, backoff 800ms (4th restart)',
@@ -143,35 +150,35 @@ describe('RestartLimiter', () => {
 
   it('spaces restarts by the backoff alone when there is no limit', () => {
     const { limiter: l } = limiter({ backoff: { initial_ms: 50, factor: 3, max_ms: 1_000, reset_after_ms: 1_000 } });
-    expect([1, 2, 3, 4, 5].map(() => delayOf(l.decide()))).toEqual([50, 150, 450, 1_000, 1_000]);
+    expect([1, 2, 3, 4, 5].map(() => delayOf(decide(l)))).toEqual([50, 150, 450, 1_000, 1_000]);
   });
 
   it('resets the backoff when the appliance had stayed up reset_after_ms before going down', () => {
     const { clock, limiter: l } = limiter({ backoff: { initial_ms: 100, factor: 2, max_ms: 10_000, reset_after_ms: 60_000 } });
-    expect([1, 2, 3].map(() => delayOf(l.decide()))).toEqual([100, 200, 400]);
+    expect([1, 2, 3].map(() => delayOf(decide(l)))).toEqual([100, 200, 400]);
     l.started();
     clock.advance(59_999);
-    expect(delayOf(l.decide())).toBe(800);
+    expect(delayOf(decide(l))).toBe(800);
     l.started();
     clock.advance(60_000);
-    expect(l.decide()).toMatchObject({ delay_ms: 100, reason: 'restart 5, backoff 100ms (1st restart after 1m up)' });
+    expect(decide(l)).toMatchObject({ delay_ms: 100, reason: 'restart 5, backoff 100ms (1st restart after 1m up)' });
   });
 
   it('resets the backoff for an uptime once: a restart with no start since keeps growing', () => {
     const { clock, limiter: l } = limiter({ backoff: { initial_ms: 100, factor: 2, max_ms: 10_000, reset_after_ms: 1_000 } });
     l.started();
     clock.advance(5_000);
-    expect(delayOf(l.decide())).toBe(100);
+    expect(delayOf(decide(l))).toBe(100);
     clock.advance(5_000);
     // No start since the last restart: the appliance never came up, so nothing resets.
-    expect(delayOf(l.decide())).toBe(200);
+    expect(delayOf(decide(l))).toBe(200);
   });
 
   it('clears the backoff on reset', () => {
     const { limiter: l } = limiter({ backoff: { initial_ms: 100, factor: 2, max_ms: 10_000, reset_after_ms: 60_000 } });
     verdicts(l, 4);
     l.reset();
-    expect(delayOf(l.decide())).toBe(100);
+    expect(delayOf(decide(l))).toBe(100);
   });
 
   it('reports the least delay of the next restart, and none when it would fail or is not spaced', () => {
@@ -180,13 +187,13 @@ describe('RestartLimiter', () => {
       backoff: { initial_ms: 100, factor: 2, max_ms: 10_000, reset_after_ms: 30_000 },
     });
     expect(l.usage()).toEqual({ used: 0, limit: 3, window_ms: 60_000, next_delay_ms: 1_100 });
-    l.decide();
-    l.decide();
+    decide(l);
+    decide(l);
     expect(l.usage().next_delay_ms).toBe(1_400);
     l.started();
     clock.advance(30_000);
     expect(l.usage().next_delay_ms).toBe(1_100);
-    l.decide();
+    decide(l);
     expect(l.usage()).toEqual({ used: 3, limit: 3, window_ms: 60_000 });
     expect(limiter({ limit: { n: 3 } }).limiter.usage()).toEqual({ used: 0, limit: 3, window_ms: null });
   });
@@ -251,7 +258,7 @@ function play(policy: LimiterPolicy, steps: Step[], randoms: number[]): Decision
       l.reset();
       since = [];
     } else {
-      const verdict = l.decide();
+      const verdict = decide(l);
       decisions.push({ at: clock.now(), verdict, since: [...since] });
       if (verdict.verdict === 'restart') since.push(clock.now());
     }
