@@ -17,6 +17,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'winston';
 import type { AgentAnswer, EngineAnswer } from '../api/wire.js';
 import { Manager } from '../appliance/manager.js';
+import { systemClock, systemRandom, systemTimers } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import { expandIncludes, loadApplianceFiles } from '../config/appliance-file.js';
 import { itemDefaults, type InstanceConfig } from '../config/instance-config.js';
@@ -121,6 +122,9 @@ export class Agent {
       onAppliancesChanged: (appliances) => autoUpgrader.sync(appliances),
       historyLimit: config.history_limit,
       stopTimeoutMs: config.stop_timeout_ms,
+      clock: systemClock,
+      timers: systemTimers,
+      random: systemRandom,
     });
     const defaults = itemDefaults(config);
     try {
