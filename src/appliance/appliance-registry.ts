@@ -5,6 +5,7 @@
  */
 import { SpewError } from '../common/errors.js';
 import type { ApplianceState } from '../model/appliance-state.js';
+import { DependencyGraph } from '../supervision/dependency-graph.js';
 import type { Appliance } from './appliance.js';
 
 export class ApplianceRegistry {
@@ -75,5 +76,12 @@ export class ApplianceRegistry {
   /** Each appliance's name with the names it depends on. */
   dependencyEdges(): Map<string, string[]> {
     return new Map([...this.byName].map(([name, a]) => [name, a.definition.depends.map((d) => d.name)]));
+  }
+
+  /** Layers to stop in turn: dependents before what they depend on (all at once if the graph is unsound). */
+  stopOrder(): Appliance[][] {
+    const edges = this.dependencyEdges();
+    const names = DependencyGraph.problems(edges).length === 0 ? new DependencyGraph(edges).stopOrder() : [[...edges.keys()]];
+    return names.map((layer) => layer.flatMap((name) => this.byName.get(name) ?? []));
   }
 }

@@ -2,6 +2,7 @@
 import type { LoadedItem } from '../config/appliance-file.js';
 import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import type { VersionSource } from '../model/appliance-version.js';
+import type { PersistedAppliance } from '../model/persisted-appliance.js';
 import { definitionHash } from '../store/version-history.js';
 
 export function definitionOf(item: LoadedItem, ref: string): ApplianceDefinition {
@@ -26,4 +27,9 @@ export function keptPin(old: ApplianceDefinition, next: ApplianceDefinition): Ap
   const same = old.image === next.image && old.tag === next.tag && old.options.vsn === next.options.vsn;
   if (!same || next.image_tag !== undefined || old.image_tag === undefined) return next;
   return { ...next, image_tag: old.image_tag, ...(old.image_digest !== undefined && { image_digest: old.image_digest }) };
+}
+
+/** The record of an appliance just made, at version `version` of its history. */
+export function freshRecord(def: ApplianceDefinition, version: number, desired: 'running' | 'stopped'): PersistedAppliance {
+  return { definition: def, desired, starts: 0, restarts: 0, last_exit: null, version, running_version: null };
 }

@@ -1,9 +1,8 @@
 /**
- * The manager owns every appliance of this agent and carries out operators' requests. It is a
- * coordinator: the registry knows the appliances, the takeover deals with what an earlier agent
- * left, the plan says what an apply does, the dependency coordinator and the hook dispatcher
- * follow transitions, the version keeper keeps histories, the recorder writes the event log.
- * Each request resolves once the appliance has reached the state asked for, so `spew stop`
+ * The manager owns every appliance of this agent and carries out operators' requests, as a
+ * coordinator of parts with one job each: the registry (names and refs), the takeover (what an
+ * earlier agent left), definition changes (create, apply, new versions), the dependency
+ * coordinator, the journal (event log, hooks), the version keeper. Each request resolves once the appliance has reached the state asked for, so `spew stop`
  * returns when it has stopped.
  *
  * What an operator asks for is saved before it is acted on: the desired state for start and
@@ -14,12 +13,8 @@
 import type { Logger } from 'winston';
 import type { PlanEntry } from '../api/wire.js';
 import type { Clock, Random, Timers } from '../common/clock.js';
-import { errorMessage } from '../common/errors.js';
 import type { LoadedItem } from '../config/appliance-file.js';
 import type { SupervisionSettings } from '../config/instance-config.js';
-import { applianceLogPath } from '../logs/appliance-log-path.js';
-import { OutputCapture } from '../logs/output-capture.js';
-import { RotatingLogFile } from '../logs/rotating-log-file.js';
 import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import type { ApplianceState } from '../model/appliance-state.js';
 import type { ApplianceStatus } from '../model/appliance-status.js';
@@ -30,22 +25,20 @@ import type { Departure, Runner } from '../runners/runner.js';
 import type { EventLog } from '../store/event-log.js';
 import { StateStore } from '../store/state-store.js';
 import type { VersionHistory } from '../store/version-history.js';
-import { checkDependencies } from '../supervision/dependency-check.js';
-import { DependencyGraph } from '../supervision/dependency-graph.js';
 import { RestartThrottle } from '../supervision/restart-throttle.js';
 import { Appliance, type ApplianceOwner, type ApplianceServices } from './appliance.js';
 import { ApplianceRegistry } from './appliance-registry.js';
 import type { ApplianceService, ApplyOptions } from './appliance-service.js';
-import { planApply } from './apply-plan.js';
 import { DependencyCoordinator } from './dependency-coordinator.js';
 import { EventRecorder } from './event-recorder.js';
 import { HookDispatcher, realHooks, type HookStarterFactory } from './hook-dispatcher.js';
 import { Journal } from './journal.js';
-import { definitionOf, keptPin, sourceOf } from './item-definition.js';
-import { newRef } from './ref.js';
 import { Takeover } from './takeover.js';
 import { VersionKeeper } from './version-keeper.js';
+import { DefinitionChanges } from './definition-changes.js';
+import { loadAppliances } from './saved-appliances.js';
 import { agentWarnings } from './agent-warnings.js';
+import { captureFor } from './appliance-capture.js';
 
 export interface ManagerOptions {
   stateDir: string;
@@ -81,6 +74,7 @@ export class Manager implements ApplianceService {
   private readonly owner: ApplianceOwner;
   private readonly services: ApplianceServices;
   private readonly journal: Journal;
+  private readonly changes: DefinitionChanges;
 
   constructor(private readonly opts: ManagerOptions) {
     const { clock, timers, random, supervision, logger } = opts;
@@ -97,6 +91,15 @@ export class Manager implements ApplianceService {
       save: () => this.store.save(),
       versionOf: (appliance, version) => this.versions.of(appliance.ref).versions.find((v) => v.version === version),
     }, logger, opts.stopTimeoutMs);
+    this.changes = new DefinitionChanges({
+      registry: this.registry, versions: this.versions, store: this.store, recorder: this.recorder, hooks: this.hooks, runner: opts.runner, clock, logger,
+    }, {
+      add: (entry) => this.add(entry),
+      start: (id) => this.start(id),
+      stopRun: (appliance) => this.stopRun(appliance),
+      remove: (id) => this.remove(id),
+      changed: () => this.changed(),
+    });
     const throttle = new RestartThrottle({ max: supervision.max_restarts, window_ms: supervision.window_ms, jitter_ms: supervision.jitter_ms }, clock, random, timers);
     this.services = { runner: opts.runner, throttle, clock, random };
     this.owner = {
@@ -113,33 +116,13 @@ export class Manager implements ApplianceService {
    * takes over what still runs and starts what should run.
    */
   async boot(firstBootItems: () => Promise<LoadedItem[]>): Promise<void> {
-    const loaded = await this.store.load();
-    let saved: PersistedAppliance[];
-    if (loaded.kind === 'none') {
-      const items = await firstBootItems();
-      checkDependencies(items);
-      await this.versions.startAfresh();
-      const made = items.map((item) => {
-        const def = definitionOf(item, item.opts.ref ?? newRef());
-        return { def, ...this.versions.add(def, item.raw, sourceOf(item), null) };
-      });
-      await Promise.all(made.map((m) => m.written));
-      saved = made.map(({ def, version }) => fresh(def, version.version, 'running'));
-      this.opts.logger.info(`first boot: ${saved.length} appliance(s) from config files`);
-    } else {
-      saved = loaded.appliances;
-      if (loaded.kind === 'recovered') {
-        const kept = loaded.keptAs ? `; the damaged file is kept as ${loaded.keptAs}` : '';
-        this.opts.logger.error(`state: ${this.store.path}: ${loaded.problem}; recovered all ${saved.length} appliance(s) from its copy ${this.store.copyPath}${kept}`);
-      }
-      await this.versions.restore(saved);
-    }
+    const { saved, loaded } = await loadAppliances(this.store, this.versions, firstBootItems, this.opts.logger);
     const appliances = saved.map((entry) => this.add(entry));
     await this.store.save();
     await this.opts.runner.prepare(appliances.map((a) => ({ def: a.definition, capture: a.capture })));
     // Before anything starts: whatever of this instance runs that no appliance here accounts for.
-    const found = await this.opts.runner.survey(loaded.kind === 'loaded' ? 'loaded' : 'all');
-    await this.takeover.stopStrays(found, loaded.kind === 'none' ? { statePath: this.store.path } : undefined);
+    const found = await this.opts.runner.survey(loaded === 'loaded' ? 'loaded' : 'all');
+    await this.takeover.stopStrays(found, loaded === 'none' ? { statePath: this.store.path } : undefined);
     await Promise.all(appliances.map((a) => this.takeover.takeOver(a)));
     this.changed();
   }
@@ -176,39 +159,6 @@ export class Manager implements ApplianceService {
 
   warnings(): string[] {
     return agentWarnings(this.store, this.opts.events, this.registry.sorted());
-  }
-
-  async redefine(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<void> {
-    const { version, written } = this.versions.add(def, raw ?? this.historyOf(appliance.ref).latest.raw, source, appliance.runningVersion);
-    await written;
-    appliance.redefine(def, version.version, source.kind === 'resolve');
-    await this.store.save();
-  }
-
-  async create(item: LoadedItem, start: boolean): Promise<Appliance> {
-    checkDependencies([item], this.registry.dependencyEdges());
-    return this.createChecked(item, start);
-  }
-
-  /**
-   * Creates an appliance whose dependencies are known to be sound. `apply` checks its items as
-   * one set, where an appliance may depend on one that is created after it.
-   */
-  private async createChecked(item: LoadedItem, start: boolean): Promise<Appliance> {
-    const ref = item.opts.ref ?? newRef();
-    this.registry.checkFree(item.spec.name, ref);
-    const def = definitionOf(item, ref);
-    const { version, written } = this.versions.add(def, item.raw, sourceOf(item), null);
-    await written;
-    const appliance = this.add(fresh(def, version.version, start ? 'running' : 'stopped'));
-    await this.opts.runner.prepare([{ def: appliance.definition, capture: appliance.capture }]);
-    this.recorder.record(appliance, { kind: 'create' });
-    this.hooks.fire(appliance, 'create', 'created', appliance.state, {});
-    // The definition is on disk before anything runs, so a crash can't leave an unknown process.
-    await this.store.save();
-    this.changed();
-    if (start) await this.start(appliance.ref);
-    return appliance;
   }
 
   async start(id: string): Promise<Appliance> {
@@ -259,66 +209,25 @@ export class Manager implements ApplianceService {
     return last;
   }
 
-  async apply(items: LoadedItem[], { prune, dryRun, noRestart = false }: ApplyOptions): Promise<PlanEntry[]> {
-    const named = new Set(items.map((item) => item.spec.name));
-    checkDependencies(items, new Map([...this.registry.dependencyEdges()].filter(([name]) => !named.has(name))));
-    const plan = planApply(items, new Map(this.registry.all().map((a) => [a.name, a.definition])), prune);
-    if (!dryRun) await Promise.all(plan.map(({ entry, item }) => this.carryOut(entry, item, noRestart)));
-    return plan.map(({ entry }) => entry);
+  redefine(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<void> {
+    return this.changes.redefine(appliance, def, source, raw);
   }
 
-  private async carryOut(entry: PlanEntry, item: LoadedItem | undefined, noRestart: boolean): Promise<void> {
-    switch (entry.action) {
-      case 'create':
-        entry.ref = (await this.createChecked(item as LoadedItem, true)).ref;
-        return;
-      case 'update': {
-        // A changed definition takes effect at once: a running appliance restarts on it, unless `noRestart`.
-        const appliance = this.get(entry.name);
-        const def = keptPin(appliance.definition, definitionOf(item as LoadedItem, appliance.ref));
-        await this.restartOnto(appliance, def, sourceOf(item as LoadedItem), (item as LoadedItem).raw, noRestart);
-        this.changed();
-        return;
-      }
-      case 'remove':
-        await this.remove(entry.name);
-        return;
-      case 'unchanged':
-        return;
-    }
+  create(item: LoadedItem, start: boolean): Promise<Appliance> {
+    return this.changes.create(item, start);
   }
 
-  /**
-   * The old run is stopped as its own definition says (its stop signal and timeout); the restart
-   * onto the new version is saved as pending first, so that an agent killed in between leaves
-   * the old version running or the new one, never the appliance stopped.
-   */
-  async restartOnto(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem, noRestart = false): Promise<void> {
-    if (appliance.desired !== 'running' || noRestart) {
-      await this.redefine(appliance, def, source, raw);
-      this.recorder.record(appliance, { kind: 'update', version: appliance.version });
-      return;
-    }
-    const { version, written } = this.versions.add(def, raw ?? this.historyOf(appliance.ref).latest.raw, source, appliance.runningVersion);
-    await written;
-    appliance.pending = { kind: 'restart', asked_at: this.nowIso(), version: version.version };
-    await this.store.save();
-    await this.stopRun(appliance);
-    appliance.redefine(def, version.version);
-    appliance.pending = undefined;
-    this.recorder.record(appliance, { kind: 'update', version: appliance.version });
-    await this.start(appliance.ref);
+  apply(items: LoadedItem[], options: ApplyOptions): Promise<PlanEntry[]> {
+    return this.changes.apply(items, options);
+  }
+
+  restartOnto(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw?: RawItem, noRestart = false): Promise<void> {
+    return this.changes.restartOnto(appliance, def, source, raw, noRestart);
   }
 
   /** A container start chose its image (resolved `vsn`, digest): that it keeps, as a new version. */
   pinImage(ref: string, tag: string, digest: string | undefined): void {
-    const appliance = this.registry.withRef(ref);
-    const def = appliance?.definition;
-    if (!appliance || !def || (def.image_tag === tag && def.image_digest === digest)) return;
-    const { image_digest: _digest, ...rest } = def;
-    this.redefine(appliance, { ...rest, image_tag: tag, ...(digest !== undefined && { image_digest: digest }) }, { kind: 'resolve', tag })
-      .catch((err: unknown) => this.opts.logger.error(`${appliance.name}: the image it chose (${tag}) could not be recorded: ${errorMessage(err)}`));
-    this.recorder.record(appliance, { kind: 'image', tag, ...(digest !== undefined && { digest }) });
+    this.changes.pinImage(ref, tag, digest);
   }
 
   announce(appliance: Appliance, event: UpgradeEvent): void {
@@ -340,13 +249,8 @@ export class Manager implements ApplianceService {
    * what should run marked to run.
    */
   async stopAll(): Promise<void> {
-    const edges = this.registry.dependencyEdges();
-    const layers = DependencyGraph.problems(edges).length === 0 ? new DependencyGraph(edges).stopOrder() : [[...edges.keys()]];
-    for (const layer of layers) {
-      await Promise.all(layer.map(async (name) => {
-        const appliance = this.registry.named(name);
-        if (appliance) await this.stopRun(appliance);
-      }));
+    for (const layer of this.registry.stopOrder()) {
+      await Promise.all(layer.map((appliance) => this.stopRun(appliance)));
     }
     await this.store.save();
   }
@@ -361,15 +265,9 @@ export class Manager implements ApplianceService {
   }
 
   private add(entry: PersistedAppliance): Appliance {
-    const appliance = new Appliance(entry.definition, entry, this.captureOf(entry.definition), this.services, this.owner);
+    const appliance = new Appliance(entry.definition, entry, captureFor(entry.definition, this.opts.logDir, this.opts.applianceLogs, this.opts.logger), this.services, this.owner);
     this.registry.add(appliance);
     return appliance;
-  }
-
-  private captureOf(def: ApplianceDefinition): OutputCapture {
-    const { logDir, applianceLogs, logger } = this.opts;
-    const file = new RotatingLogFile(applianceLogPath(logDir, def.name), { maxBytes: applianceLogs.max_bytes, maxFiles: applianceLogs.max_files });
-    return new OutputCapture(file, undefined, (error) => logger.error(`${def.name}: its output cannot be logged (${error}): lines are counted until it can be`));
   }
 
   private forget(appliance: Appliance): void {
@@ -386,9 +284,4 @@ export class Manager implements ApplianceService {
   private nowIso(): string {
     return new Date(this.opts.clock.now()).toISOString();
   }
-}
-
-/** The record of an appliance just made, at version `version`. */
-function fresh(def: ApplianceDefinition, version: number, desired: 'running' | 'stopped'): PersistedAppliance {
-  return { definition: def, desired, starts: 0, restarts: 0, last_exit: null, version, running_version: null };
 }
