@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HttpRouter, STREAMED } from '../../src/agent/http-router.js';
+import { HttpRouter } from '../../src/agent/http-router.js';
+import { get, post } from '../../src/api/route.js';
 import { bodyObject, field } from '../../src/agent/request-body.js';
 import { SpewError } from '../../src/common/errors.js';
 
@@ -41,12 +42,12 @@ describe('HttpRouter', () => {
     dir = mkdtempSync(join(tmpdir(), 'spew-router-'));
     socket = join(dir, 's.sock');
     const router = new HttpRouter((err) => internal.push(err));
-    router.add('GET', '/v1/things/:id', async ({ params }) => ({ id: params[0] }));
-    router.add('POST', '/v1/things', async ({ body }) => ({ name: field(bodyObject(body), 'name', 'string') }));
-    router.add('GET', '/v1/missing', async () => {
+    router.add(get('/v1/things/:id').json<{ id: string }>(), async ({ params }) => ({ id: params.id }));
+    router.add(post('/v1/things').json<{ name: string }>(), async ({ body }) => ({ name: field(bodyObject(body), 'name', 'string') }));
+    router.add(get('/v1/missing').json<never>(), async () => {
       throw new SpewError('APPLIANCE_NOT_FOUND', 'no appliance named "x"');
     });
-    router.add('GET', '/v1/bug', async () => {
+    router.add(get('/v1/bug').json<never>(), async () => {
       throw new TypeError('boom');
     });
     server = createServer((req, res) => void router.handle(req, res));
@@ -100,13 +101,12 @@ describe('HttpRouter', () => {
   it('runs beforeAnswer before every JSON answer, an error too, and not before a stream', async () => {
     const seen: string[] = [];
     const router = new HttpRouter(() => undefined, () => seen.push('before'));
-    router.add('GET', '/v1/ok', async () => {
+    router.add(get('/v1/ok').json<object>(), async () => {
       seen.push('handler');
       return {};
     });
-    router.add('GET', '/v1/stream', async ({ res }) => {
+    router.add(get('/v1/stream').ndjson<{ streamed: boolean }>(), async ({ res }) => {
       res.end(JSON.stringify({ streamed: true }));
-      return STREAMED;
     });
     await serving(router, dir, async (own) => {
       await call(own, 'GET', '/v1/ok');
@@ -123,7 +123,7 @@ describe('HttpRouter', () => {
     const router = new HttpRouter((err) => reported.push(err), () => {
       throw new Error('ENOSPC: no space left on device, write');
     });
-    router.add('GET', '/v1/ok', async () => ({ ok: true }));
+    router.add(get('/v1/ok').json<{ ok: boolean }>(), async () => ({ ok: true }));
     await serving(router, dir, async (own) => {
       expect(await call(own, 'GET', '/v1/ok')).toEqual({ status: 200, json: { ok: true } });
       expect(await call(own, 'GET', '/v1/nothing')).toMatchObject({ status: 404, json: { error: { code: 'ROUTE_NOT_FOUND' } } });
