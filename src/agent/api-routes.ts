@@ -18,7 +18,7 @@ import { bodyObject, field } from './request-body.js';
 import { addDockerRoutes, type DockerApi } from './docker-routes.js';
 import { addVersionRoutes } from './version-routes.js';
 import type { VersionControl } from '../versions/version-control.js';
-import { HttpRouter, type QueryReader } from './http-router.js';
+import { HttpRouter, queryFlag, type QueryReader } from './http-router.js';
 import { BoundedWriter } from './bounded-writer.js';
 import { formatLogLine } from '../logs/log-line.js';
 
@@ -47,8 +47,6 @@ function tailOf(query: QueryReader<StreamQuery>, fallback: number): number {
 function skippedLinesNotice(skipped: number): string {
   return `${formatLogLine(new Date(), 'err', `spew: ${skipped} line(s) skipped here: this reader fell behind; the log file has them`)}\n`;
 }
-
-const follows = (query: QueryReader<StreamQuery>): boolean => ['1', 'true'].includes(query.get('follow') ?? '');
 
 export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => void): HttpRouter {
   // A client that reads events.log after an answer finds every transition the answer shows.
@@ -104,7 +102,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     // into both are written once.
     let queued: string[] | undefined = [];
     const out = new BoundedWriter(res, skippedLinesNotice);
-    const unsubscribe = follows(query)
+    const unsubscribe = queryFlag(query, 'follow')
       ? appliance.capture.subscribe((text) => (queued ? queued.push(text) : out.write(line(text))))
       : undefined;
     const lines = await readLastLines(applianceLogPath(ctx.logDir, appliance.name), tail, ctx.maxLogFiles);
@@ -125,7 +123,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     const tail = tailOf(query, 50);
     open();
     for (const record of ctx.events.tail(tail)) res.write(line(record));
-    if (!follows(query)) {
+    if (!queryFlag(query, 'follow')) {
       res.end();
       return;
     }

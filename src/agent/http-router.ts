@@ -16,6 +16,11 @@ export interface QueryReader<Query> {
   getAll(name: keyof Query & string): string[];
 }
 
+/** A flag of the query: set by `1` (what the client sends) or `true`. */
+export function queryFlag<Query>(query: QueryReader<Query>, name: keyof Query & string): boolean {
+  return ['1', 'true'].includes(query.get(name) ?? '');
+}
+
 export interface ApiRequest<Path extends string, Query> {
   params: PathParams<Path>;
   query: QueryReader<Query>;

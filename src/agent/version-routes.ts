@@ -4,7 +4,7 @@ import type { DiffQuery } from '../api/wire.js';
 import type { ApplianceService } from '../appliance/appliance-service.js';
 import { SpewError } from '../common/errors.js';
 import type { VersionControl } from '../versions/version-control.js';
-import type { HttpRouter, QueryReader } from './http-router.js';
+import { queryFlag, type HttpRouter, type QueryReader } from './http-router.js';
 import { bodyObject, field } from './request-body.js';
 
 function versionParam(query: QueryReader<DiffQuery>, name: keyof DiffQuery): number | undefined {
@@ -31,7 +31,7 @@ export function addVersionRoutes(router: HttpRouter, manager: ApplianceService, 
   router.add(routes.explain, async ({ params }) => versions.explain(params.id));
 
   router.add(routes.export, async ({ query, res, open }) => {
-    const text = versions.export(query.getAll('id'), ['1', 'true'].includes(query.get('versions') ?? ''));
+    const text = versions.export(query.getAll('id'), queryFlag(query, 'versions'));
     open();
     res.end(text);
   });

@@ -10,7 +10,7 @@ export type Method = 'GET' | 'POST' | 'DELETE';
 /** A query as the client gives it: a list repeats its name, a flag is sent only when set. */
 export type QueryValues = Record<string, string | readonly string[] | number | boolean | undefined>;
 
-/** The parameter names of a path pattern: `id` for `/v1/appliances/:id/stop`. */
+/** The parameter names of a path pattern: `id` and `n` for `/things/:id/parts/:n`. */
 export type ParamName<Path extends string> = Path extends `${string}/:${infer Name}/${infer Rest}`
   ? Name | ParamName<`/${Rest}`>
   : Path extends `${string}/:${infer Name}`
