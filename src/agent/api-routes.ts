@@ -1,6 +1,6 @@
 /**
- * The agent's API, route by route; see api/wire.ts for the bodies and answers. Handlers parse,
- * call the manager once and answer: the behaviour lives in the manager.
+ * The agent's handlers of the routes in api/routes.ts (bodies and answers in api/wire.ts).
+ * Handlers parse, call the manager once and answer: the behaviour lives in the manager.
  */
 import { applianceLogPath } from '../logs/appliance-log-path.js';
 import { routes } from '../api/routes.js';

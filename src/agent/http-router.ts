@@ -21,7 +21,7 @@ export function queryFlag<Query>(query: QueryReader<Query>, name: keyof Query & 
   return ['1', 'true'].includes(query.get(name) ?? '');
 }
 
-export interface ApiRequest<Path extends string, Query> {
+interface ApiRequest<Path extends string, Query> {
   params: PathParams<Path>;
   query: QueryReader<Query>;
   body: unknown;
@@ -29,14 +29,14 @@ export interface ApiRequest<Path extends string, Query> {
   res: ServerResponse;
 }
 
-export interface StreamRequest<Path extends string, Query, Item> extends ApiRequest<Path, Query> {
+interface StreamRequest<Path extends string, Query, Item> extends ApiRequest<Path, Query> {
   /** Sends the 200 with the route's content type; after it, a failure can only hang up. */
   open(): void;
   /** One item of the stream as it is written. */
   line(item: Item): string;
 }
 
-export interface UpgradeRequest<Path extends string> {
+interface UpgradeRequest<Path extends string> {
   params: PathParams<Path>;
   req: IncomingMessage;
   socket: Socket;
@@ -45,7 +45,7 @@ export interface UpgradeRequest<Path extends string> {
 }
 
 /** What serves a route: its answer's type is the route's. */
-export type Handler<R extends AnyRoute> =
+type Handler<R extends AnyRoute> =
   R extends JsonRoute<infer P, infer Q, unknown, infer A> ? (request: ApiRequest<P, Q>) => Promise<A>
   : R extends StreamRoute<infer P, infer Q, infer I> ? (request: StreamRequest<P, Q, I>) => Promise<void>
   : R extends UpgradeRoute<infer P> ? (request: UpgradeRequest<P>) => void

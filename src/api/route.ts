@@ -5,13 +5,13 @@
  * the compiler holds both to the same types. The table itself is in routes.ts.
  */
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'DELETE';
 
 /** A query as the client gives it: a list repeats its name, a flag is sent only when set. */
 export type QueryValues = Record<string, string | readonly string[] | number | boolean | undefined>;
 
 /** The parameter names of a path pattern: `id` and `n` for `/things/:id/parts/:n`. */
-export type ParamName<Path extends string> = Path extends `${string}/:${infer Name}/${infer Rest}`
+type ParamName<Path extends string> = Path extends `${string}/:${infer Name}/${infer Rest}`
   ? Name | ParamName<`/${Rest}`>
   : Path extends `${string}/:${infer Name}`
     ? Name
@@ -56,8 +56,8 @@ export type AnyRoute = JsonRoute | StreamRoute | UpgradeRoute;
 type NoQuery = Record<string, never>;
 
 /**
- * Builds a route value; `query` and `body` only name types (they return the same builder,
- * retyped), the last call says how the route answers.
+ * Builds a route value; `query` and `body` only name types (each gives a builder of the new
+ * types), the last call says how the route answers.
  */
 class RouteBuilder<Path extends string, Query extends QueryValues, Body> {
   constructor(
