@@ -31,7 +31,7 @@ import { AutoUpgrader } from '../upgrades/auto-upgrader.js';
 import { Upgrader } from '../upgrades/upgrader.js';
 import { VersionControl } from '../versions/version-control.js';
 import { EventLog } from '../store/event-log.js';
-import { apiRoutes, handleAttach, type ApiContext } from './api-routes.js';
+import { apiRoutes, type ApiContext } from './api-routes.js';
 import { ConfigReloader } from './config-reload.js';
 import { compactHeap } from '../common/heap-footprint.js';
 import { InstanceLock } from './instance-lock.js';
@@ -178,7 +178,7 @@ export class Agent {
     };
     const router = apiRoutes(api, (err) => this.logger.error(`request failed: ${errorMessage(err)}`, { stack: (err as Error).stack }));
     const server = createServer((req, res) => void router.handle(req, res));
-    server.on('upgrade', (req, socket) => handleAttach(api, req, socket as Socket));
+    server.on('upgrade', (req, socket) => router.upgrade(req, socket as Socket));
     await this.listen(server);
     this.exitWork = exitWork;
     // A bug in one request's path must not take every appliance's supervision down with it.

@@ -1,11 +1,10 @@
 /**
- * The agent's API, route by route; see api/wire.ts for the bodies and answers. Handlers parse,
- * call the manager once and answer: the behaviour lives in the manager.
+ * The agent's handlers of the routes in api/routes.ts (bodies and answers in api/wire.ts).
+ * Handlers parse, call the manager once and answer: the behaviour lives in the manager.
  */
-import type { Socket } from 'node:net';
-import type { IncomingMessage } from 'node:http';
 import { applianceLogPath } from '../logs/appliance-log-path.js';
-import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, SkippedRecords, StatusAnswer } from '../api/wire.js';
+import { routes } from '../api/routes.js';
+import type { AgentAnswer, ApplianceAnswer, StreamQuery } from '../api/wire.js';
 import type { ApplianceService } from '../appliance/appliance-service.js';
 import { SpewError } from '../common/errors.js';
 import { parseApplianceSources, type LoadedItem } from '../config/appliance-file.js';
@@ -19,7 +18,7 @@ import { bodyObject, field } from './request-body.js';
 import { addDockerRoutes, type DockerApi } from './docker-routes.js';
 import { addVersionRoutes } from './version-routes.js';
 import type { VersionControl } from '../versions/version-control.js';
-import { decodeSegment, HttpRouter, STREAMED, type ApiRequest } from './http-router.js';
+import { HttpRouter, queryFlag, type QueryReader } from './http-router.js';
 import { BoundedWriter } from './bounded-writer.js';
 import { formatLogLine } from '../logs/log-line.js';
 
@@ -36,8 +35,8 @@ export interface ApiContext {
   versions: VersionControl;
 }
 
-function tailOf(request: ApiRequest, fallback: number): number {
-  const text = request.query.get('tail');
+function tailOf(query: QueryReader<StreamQuery>, fallback: number): number {
+  const text = query.get('tail');
   if (text === null) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new SpewError('INVALID_REQUEST', `tail: expected a whole number >= 0, got "${text}"`);
@@ -49,28 +48,26 @@ function skippedLinesNotice(skipped: number): string {
   return `${formatLogLine(new Date(), 'err', `spew: ${skipped} line(s) skipped here: this reader fell behind; the log file has them`)}\n`;
 }
 
-const follows = (request: ApiRequest): boolean => ['1', 'true'].includes(request.query.get('follow') ?? '');
-
 export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => void): HttpRouter {
   // A client that reads events.log after an answer finds every transition the answer shows.
   const router = new HttpRouter(onInternalError, () => ctx.events.flush());
   const { manager } = ctx;
   const one = (appliance: { ref: string }): ApplianceAnswer => ({ appliance: manager.status([appliance.ref])[0]! });
 
-  router.add('GET', '/v1/agent', async () => ctx.about());
-  router.add('POST', '/v1/agent/handoff', async () => {
+  router.add(routes.agent, async () => ctx.about());
+  router.add(routes.handoff, async () => {
     setImmediate(ctx.handOff);
     return { handing_off: true };
   });
 
-  router.add('GET', '/v1/appliances', async ({ query }): Promise<StatusAnswer> => {
+  router.add(routes.status, async ({ query }) => {
     const docker = ctx.docker.engine();
     const warnings = manager.warnings();
     return { appliances: manager.status(query.getAll('id')), ...(docker && { docker }), ...(warnings.length > 0 && { warnings }) };
   });
-  router.add('GET', '/v1/appliances/:id', async ({ params }) => one(manager.get(params[0]!)));
+  router.add(routes.appliance, async ({ params }) => one(manager.get(params.id)));
 
-  router.add('POST', '/v1/appliances', async ({ body }) => {
+  router.add(routes.create, async ({ body }) => {
     const request = bodyObject(body);
     const specText = field(request, 'spec', 'string');
     let spec;
@@ -90,56 +87,52 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     return one(await manager.create(item, field(request, 'start', 'boolean', false)));
   });
 
-  router.add('DELETE', '/v1/appliances/:id', async ({ params }): Promise<ApplianceAnswer> => ({
-    appliance: await manager.remove(params[0]!),
+  router.add(routes.remove, async ({ params }) => ({
+    appliance: await manager.remove(params.id),
   }));
-  router.add('POST', '/v1/appliances/:id/start', async ({ params }) => one(await manager.start(params[0]!)));
-  router.add('POST', '/v1/appliances/:id/stop', async ({ params, body }) =>
-    one(await manager.stop(params[0]!, field(bodyObject(body), 'kill', 'boolean', false))));
-  router.add('POST', '/v1/appliances/:id/restart', async ({ params }) => one(await manager.restart(params[0]!)));
+  router.add(routes.start, async ({ params }) => one(await manager.start(params.id)));
+  router.add(routes.stop, async ({ params, body }) =>
+    one(await manager.stop(params.id, field(bodyObject(body), 'kill', 'boolean', false))));
+  router.add(routes.restart, async ({ params }) => one(await manager.restart(params.id)));
 
-  router.add('GET', '/v1/appliances/:id/logs', async (request) => {
-    const appliance = manager.get(request.params[0]!);
-    const tail = tailOf(request, 100);
-    const { res, req } = request;
+  router.add(routes.logs, async ({ params, query, res, req, open, line }) => {
+    const appliance = manager.get(params.id);
+    const tail = tailOf(query, 100);
     // Subscribe before reading the file, so no line falls between the two; lines that made it
     // into both are written once.
     let queued: string[] | undefined = [];
     const out = new BoundedWriter(res, skippedLinesNotice);
-    const unsubscribe = follows(request)
-      ? appliance.capture.subscribe((line) => (queued ? queued.push(line) : out.write(`${line}\n`)))
+    const unsubscribe = queryFlag(query, 'follow')
+      ? appliance.capture.subscribe((text) => (queued ? queued.push(text) : out.write(line(text))))
       : undefined;
     const lines = await readLastLines(applianceLogPath(ctx.logDir, appliance.name), tail, ctx.maxLogFiles);
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    for (const line of lines) res.write(`${line}\n`);
+    open();
+    for (const text of lines) res.write(line(text));
     if (!unsubscribe) {
       res.end();
-      return STREAMED;
+      return;
     }
     const seen = new Set(lines);
-    for (const line of queued) if (!seen.has(line)) out.write(`${line}\n`);
+    for (const text of queued) if (!seen.has(text)) out.write(line(text));
     queued = undefined;
     req.socket.on('close', unsubscribe);
-    return STREAMED;
   });
 
-  router.add('GET', '/v1/events', async (request) => {
-    const { res, req } = request;
+  router.add(routes.events, async ({ query, res, req, open, line }) => {
     // Read before the 200 goes out: after it, a bad tail could only hang up on the client.
-    const tail = tailOf(request, 50);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    for (const record of ctx.events.tail(tail)) res.write(`${JSON.stringify(record)}\n`);
-    if (!follows(request)) {
+    const tail = tailOf(query, 50);
+    open();
+    for (const record of ctx.events.tail(tail)) res.write(line(record));
+    if (!queryFlag(query, 'follow')) {
       res.end();
-      return STREAMED;
+      return;
     }
-    const out = new BoundedWriter(res, (skipped) => `${JSON.stringify({ skipped } satisfies SkippedRecords)}\n`);
-    const unsubscribe = ctx.events.subscribe((record) => out.write(`${JSON.stringify(record)}\n`));
+    const out = new BoundedWriter(res, (skipped) => line({ skipped }));
+    const unsubscribe = ctx.events.subscribe((record) => out.write(line(record)));
     req.socket.on('close', unsubscribe);
-    return STREAMED;
   });
 
-  router.add('POST', '/v1/apply', async ({ body }): Promise<ApplyAnswer> => {
+  router.add(routes.apply, async ({ body }) => {
     const request = bodyObject(body);
     const files = field(request, 'files', 'array').map((entry, i) => {
       const file = bodyObject(entry);
@@ -159,32 +152,21 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     return { plan, applied: !dryRun };
   });
 
+  // `spew attach`: the appliance's captured lines out and, for an appliance created with
+  // `stdin = true`, the client's input in.
+  router.add(routes.attach, ({ params, socket, accept }) => {
+    const appliance = manager.get(params.id);
+    accept();
+    const out = new BoundedWriter(socket, skippedLinesNotice);
+    const unsubscribe = appliance.capture.subscribe((line) => out.write(`${line}\n`));
+    const def = appliance.definition;
+    socket.on('data', (data: Buffer) => ctx.runner.input(def, data));
+    socket.on('error', () => undefined);
+    socket.on('close', unsubscribe);
+  });
+
   addDockerRoutes(router, ctx.docker);
   addVersionRoutes(router, manager, ctx.versions);
+  router.requireAll(routes);
   return router;
-}
-
-/**
- * `spew attach`: after the upgrade the socket carries the appliance's captured lines out and,
- * for an appliance created with `stdin = true`, the client's input in.
- */
-export function handleAttach(ctx: ApiContext, req: IncomingMessage, socket: Socket): void {
-  const match = /^\/v1\/appliances\/([^/?]+)\/attach/.exec(req.url ?? '');
-  let appliance;
-  try {
-    if (!match) throw new SpewError('ROUTE_NOT_FOUND', `no such upgrade path: ${req.url ?? ''}`);
-    appliance = ctx.manager.get(decodeSegment(match[1]!));
-  } catch (err) {
-    const error = err instanceof SpewError ? err : new SpewError('INTERNAL', errorMessage(err));
-    const body = JSON.stringify({ error: { code: error.code, message: error.message } });
-    socket.end(`HTTP/1.1 ${error.httpStatus} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    return;
-  }
-  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: spew-attach\r\nConnection: Upgrade\r\n\r\n');
-  const out = new BoundedWriter(socket, skippedLinesNotice);
-  const unsubscribe = appliance.capture.subscribe((line) => out.write(`${line}\n`));
-  const def = appliance.definition;
-  socket.on('data', (data: Buffer) => ctx.runner.input(def, data));
-  socket.on('error', () => undefined);
-  socket.on('close', unsubscribe);
 }

@@ -2,13 +2,14 @@
  * The API of container appliances: pull progress, the engine's leftovers, and upgrades. Added
  * to the same router as every other route (api-routes.ts).
  */
-import type { EngineAnswer, OrphansAnswer, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
+import { routes } from '../api/routes.js';
+import type { EngineAnswer, OrphansAnswer } from '../api/wire.js';
 import type { ApplianceService } from '../appliance/appliance-service.js';
 import { errorMessage, SpewError } from '../common/errors.js';
 import type { PullFeed } from '../images/pull-feed.js';
 import type { Upgrader } from '../upgrades/upgrader.js';
 import { BoundedWriter } from './bounded-writer.js';
-import { STREAMED, type HttpRouter } from './http-router.js';
+import type { HttpRouter } from './http-router.js';
 import { bodyObject, field } from './request-body.js';
 
 export interface DockerApi {
@@ -23,21 +24,20 @@ export interface DockerApi {
 export function addDockerRoutes(router: HttpRouter, api: DockerApi): void {
   const { manager } = api;
 
-  router.add('GET', '/v1/pulls', async ({ query, res, req }) => {
+  router.add(routes.pulls, async ({ query, res, req, open, line }) => {
     const refs = new Set(query.getAll('id').map((id) => manager.get(id).ref));
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    open();
     // Headers now, so a client waiting for the stream to open knows it is listening.
     res.write('');
     // Progress is for the eye: a reader that falls behind misses steps, with nothing to say of it.
     const out = new BoundedWriter(res, () => '');
     const unsubscribe = api.pulls.subscribe((event) => {
-      if (refs.size === 0 || refs.has(event.ref)) out.write(`${JSON.stringify(event)}\n`);
+      if (refs.size === 0 || refs.has(event.ref)) out.write(line(event));
     });
     req.socket.on('close', unsubscribe);
-    return STREAMED;
   });
 
-  router.add('GET', '/v1/docker/orphans', async (): Promise<OrphansAnswer> => {
+  router.add(routes.orphans, async () => {
     if (!api.engine()) return { orphans: [] };
     try {
       return { orphans: await api.orphans() };
@@ -46,7 +46,7 @@ export function addDockerRoutes(router: HttpRouter, api: DockerApi): void {
     }
   });
 
-  router.add('POST', '/v1/upgrades/check', async ({ body }): Promise<UpgradeCheckAnswer> => {
+  router.add(routes.upgradeCheck, async ({ body }) => {
     const ids = field(bodyObject(body), 'ids', 'array', []).map((id, i) => {
       if (typeof id !== 'string') throw new SpewError('INVALID_REQUEST', `ids[${i}]: expected string`);
       return id;
@@ -65,9 +65,9 @@ export function addDockerRoutes(router: HttpRouter, api: DockerApi): void {
     return { upgrades: upgrades.sort((a, b) => a.name.localeCompare(b.name)) };
   });
 
-  router.add('POST', '/v1/appliances/:id/upgrade', async ({ params, body }): Promise<UpgradeAnswer> => {
+  router.add(routes.upgrade, async ({ params, body }) => {
     const to = field(bodyObject(body), 'to', 'string', '');
-    const result = await api.upgrader.upgrade(params[0]!, to === '' ? undefined : to);
-    return { ...result, appliance: manager.status([params[0]!])[0]! };
+    const result = await api.upgrader.upgrade(params.id, to === '' ? undefined : to);
+    return { ...result, appliance: manager.status([params.id])[0]! };
   });
 }

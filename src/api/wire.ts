@@ -1,13 +1,12 @@
 /**
- * The HTTP+JSON API between the CLI and the agent: paths, bodies and answers. Both sides import
- * these types, so a change here is checked on both ends by the compiler.
+ * The HTTP+JSON API between the CLI and the agent: queries, bodies and answers, which the routes
+ * of routes.ts carry. Both sides import these types, so a change here is checked on both ends by
+ * the compiler.
  *
  * Every error answer is `{ "error": { "code": ErrorCode, "message": string } }`.
  */
 import type { ErrorCode } from '../common/errors.js';
 import type { ApplianceStatus } from '../model/appliance-status.js';
-
-export const API_PREFIX = '/v1';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };
@@ -19,7 +18,11 @@ export interface EngineAnswer {
   detail: string;
 }
 
-/** GET /v1/appliances[?id=NAME_OR_REF...] */
+/** Appliances by name or ref; none named: all of them. */
+export type IdsQuery = {
+  id?: readonly string[];
+};
+
 export interface StatusAnswer {
   appliances: ApplianceStatus[];
   /** Present once a docker appliance exists: `docker: unreachable` is a state, not an error. */
@@ -31,17 +34,25 @@ export interface StatusAnswer {
   warnings?: string[];
 }
 
-/** GET /v1/docker/orphans: containers with spew's labels whose appliance this agent does not know. */
+/** Containers with spew's labels whose appliance this agent does not know. */
 export interface OrphansAnswer {
   orphans: { id: string; name: string; ref: string; appliance: string; version: string; state: string }[];
 }
 
-/** POST /v1/upgrades/check {ids?}: appliances whose constraint admits a newer tag than they run. */
+/** The appliances to check; none: every container with a `vsn`. */
+export interface UpgradeCheckRequest {
+  ids?: readonly string[];
+}
+/** Appliances whose constraint admits a newer tag than they run. */
 export interface UpgradeCheckAnswer {
   upgrades: { name: string; ref: string; current: string | null; available: string | null; error?: string }[];
 }
 
-/** POST /v1/appliances/:id/upgrade {to?}: the outcome, after the new container is up or rolled back. */
+/** The tag to upgrade to; none: the newest its constraint admits. */
+export interface UpgradeRequest {
+  to?: string;
+}
+/** The outcome, after the new container is up or rolled back. */
 export interface UpgradeAnswer {
   outcome: 'upgraded' | 'rolled-back' | 'current';
   from: string | null;
@@ -51,7 +62,7 @@ export interface UpgradeAnswer {
   appliance: ApplianceStatus;
 }
 
-/** POST /v1/appliances: create an appliance, and start it when `start` is true (`spew run`). */
+/** Creates an appliance, and starts it when `start` is true (`spew run`). */
 export interface CreateRequest {
   /** The spec: `name` or `name#key:value,...`. */
   spec: string;
@@ -63,12 +74,10 @@ export interface ApplianceAnswer {
   appliance: ApplianceStatus;
 }
 
-/** POST /v1/appliances/:id/stop */
 export interface StopRequest {
   kill?: boolean;
 }
 
-/** POST /v1/apply */
 export interface ApplyRequest {
   files: { path: string; content: string }[];
   prune: boolean;
@@ -88,21 +97,17 @@ export interface ApplyAnswer {
   applied: boolean;
 }
 
-/** In `/v1/events?follow=1`: this many records were skipped here, the reader having fallen behind. */
+/** In a followed event stream: this many records were skipped here, the reader having fallen behind. */
 export interface SkippedRecords {
   skipped: number;
 }
 
-/**
- * GET /v1/appliances/:id/logs[?tail=N][&follow=1]: plain text, one captured line per line, each
- * `TIMESTAMP STREAM TEXT` with STREAM `out` or `err`.
- *
- * GET /v1/appliances/:id/attach with `Connection: Upgrade`, `Upgrade: spew-attach`: after the 101
- * answer the socket carries captured lines from the agent and, when the appliance was created
- * with `stdin = true`, raw input to the appliance's stdin.
- */
+/** The last `tail` lines or records, and with `follow` the ones after them as they come. */
+export type StreamQuery = {
+  tail?: number;
+  follow?: boolean;
+};
 
-/** GET /v1/agent */
 export interface AgentAnswer {
   version: string;
   pid: number;
@@ -112,7 +117,11 @@ export interface AgentAnswer {
   appliances: number;
 }
 
-/** One version in an appliance's history (GET /v1/appliances/:id/history). */
+export interface HandoffAnswer {
+  handing_off: true;
+}
+
+/** One version in an appliance's history. */
 export interface VersionEntry {
   version: number;
   time: string;
@@ -131,7 +140,11 @@ export interface HistoryAnswer {
   versions: VersionEntry[];
 }
 
-/** GET /v1/appliances/:id/diff[?from=N&to=M]: by default the running (or previous) version against the latest. */
+/** Versions to compare; by default the running (or previous) version against the latest. */
+export type DiffQuery = {
+  from?: number;
+  to?: number;
+};
 export interface DiffAnswer {
   name: string;
   from: number;
@@ -143,7 +156,10 @@ export interface DiffAnswer {
   )[];
 }
 
-/** POST /v1/appliances/:id/rollback {to?}: a new version equal to `to` (default: the one before the latest), and a restart onto it. */
+/** A new version equal to `to` (default: the one before the latest), and a restart onto it. */
+export interface RollbackRequest {
+  to?: number;
+}
 export interface RollbackAnswer {
   outcome: 'rolled-back' | 'refused';
   /** The version rolled back to. */
@@ -155,9 +171,15 @@ export interface RollbackAnswer {
   appliance: ApplianceStatus;
 }
 
-/** GET /v1/appliances/:id/explain */
+/** Each setting of an appliance's definition with where its value came from. */
 export interface ExplainAnswer {
   name: string;
   version: number;
   settings: { key: string; value: unknown; from: string }[];
 }
+
+/** The appliances to export (all when none), and with `versions` each one's history too. */
+export type ExportQuery = {
+  id?: readonly string[];
+  versions?: boolean;
+};

@@ -1,21 +1,18 @@
 /**
- * The CLI's side of the API in `src/api/wire.ts`: HTTP+JSON over the agent's unix socket.
+ * The CLI's side of the API in `src/api/routes.ts`: HTTP+JSON over the agent's unix socket.
  *
- * Only node built-ins and type imports here: every client command loads this file, and
- * `spew status` has to answer in well under a quarter of a second.
+ * Only node built-ins, the route table (plain values) and type imports here: every client
+ * command loads this file, and `spew status` has to answer in well under a quarter of a second.
  */
 import http from 'node:http';
 import { createInterface } from 'node:readline';
 import type { Duplex, Readable } from 'node:stream';
 import { SpewError, type ErrorCode } from '../common/errors.js';
 import { socketAccessHint } from './socket-access.js';
-import { API_PREFIX, type AgentAnswer, type ApplianceAnswer, type ApplyAnswer, type ApplyRequest, type CreateRequest, type ErrorBody, type DiffAnswer, type ExplainAnswer, type HistoryAnswer, type OrphansAnswer, type RollbackAnswer, type SkippedRecords, type StatusAnswer, type StopRequest, type UpgradeAnswer, type UpgradeCheckAnswer } from '../api/wire.js';
+import { pathOf, queryOf, type JsonRoute, type PathParams, type QueryValues, type StreamRoute } from '../api/route.js';
+import { routes } from '../api/routes.js';
+import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, ErrorBody, DiffAnswer, ExplainAnswer, HistoryAnswer, OrphansAnswer, RollbackAnswer, SkippedRecords, StatusAnswer, StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
 import type { ApplianceStatus, EventRecord } from '../model/appliance-status.js';
-
-export interface StreamOptions {
-  tail?: number;
-  follow?: boolean;
-}
 
 export interface AttachStreams {
   output: NodeJS.WritableStream;
@@ -33,102 +30,99 @@ export class ApiClient {
 
   /** The appliances with what the agent knows of the Docker engine. */
   async statusAnswer(ids: readonly string[] = []): Promise<StatusAnswer> {
-    const query = new URLSearchParams(ids.map((id) => ['id', id]));
     // The agent resolves the ids (it alone knows how refs are matched) and names the unknown one.
-    return this.json<StatusAnswer>('GET', `/appliances${queryString(query)}`);
+    return this.json(routes.status, {}, { query: { id: ids } });
   }
 
   /** Every pull's progress from now on, one PullEvent per line, until the stream is destroyed. */
   async pulls(): Promise<Readable> {
-    return this.stream('/pulls');
+    return this.stream(routes.pulls, {});
   }
 
   async upgradeCheck(ids: readonly string[]): Promise<UpgradeCheckAnswer> {
-    return this.json<UpgradeCheckAnswer>('POST', '/upgrades/check', { ids });
+    return this.json(routes.upgradeCheck, {}, { body: { ids } });
   }
 
   async upgrade(id: string, to?: string): Promise<UpgradeAnswer> {
-    return this.applianceCall(id, () => this.json<UpgradeAnswer>('POST', `${appliancePath(id)}/upgrade`, to === undefined ? {} : { to }));
+    return this.applianceCall(id, () => this.json(routes.upgrade, { id }, { body: to === undefined ? {} : { to } }));
   }
 
   async history(id: string): Promise<HistoryAnswer> {
-    return this.applianceCall(id, () => this.json<HistoryAnswer>('GET', `${appliancePath(id)}/history`));
+    return this.applianceCall(id, () => this.json(routes.history, { id }));
   }
 
   async diff(id: string, from?: number, to?: number): Promise<DiffAnswer> {
-    const query = new URLSearchParams([...(from !== undefined ? [['from', String(from)]] : []), ...(to !== undefined ? [['to', String(to)]] : [])]);
-    return this.applianceCall(id, () => this.json<DiffAnswer>('GET', `${appliancePath(id)}/diff${queryString(query)}`));
+    return this.applianceCall(id, () => this.json(routes.diff, { id }, { query: { from, to } }));
   }
 
   async rollback(id: string, to?: number): Promise<RollbackAnswer> {
-    return this.applianceCall(id, () => this.json<RollbackAnswer>('POST', `${appliancePath(id)}/rollback`, to === undefined ? {} : { to }));
+    return this.applianceCall(id, () => this.json(routes.rollback, { id }, { body: to === undefined ? {} : { to } }));
   }
 
   async explain(id: string): Promise<ExplainAnswer> {
-    return this.applianceCall(id, () => this.json<ExplainAnswer>('GET', `${appliancePath(id)}/explain`));
+    return this.applianceCall(id, () => this.json(routes.explain, { id }));
   }
 
   /** Appliance-file TOML of the appliances named (all when none). */
   async exportToml(ids: readonly string[], versions: boolean): Promise<string> {
-    const query = new URLSearchParams([...ids.map((id) => ['id', id]), ...(versions ? [['versions', '1']] : [])]);
-    const body = await this.stream(`/export${queryString(query)}`);
+    const body = await this.stream(routes.export, {}, { id: ids, versions });
     let text = '';
     for await (const chunk of body) text += String(chunk);
     return text;
   }
 
   async orphans(): Promise<OrphansAnswer> {
-    return this.json<OrphansAnswer>('GET', '/docker/orphans');
+    return this.json(routes.orphans, {});
   }
 
   async create(request: CreateRequest): Promise<ApplianceStatus> {
-    return (await this.json<ApplianceAnswer>('POST', '/appliances', request)).appliance;
+    return (await this.json(routes.create, {}, { body: request })).appliance;
   }
 
   async start(id: string): Promise<ApplianceStatus> {
-    return this.applianceAction(id, 'POST', '/start');
+    return this.applianceAction(id, () => this.json(routes.start, { id }));
   }
 
   async stop(id: string, request: StopRequest = {}): Promise<ApplianceStatus> {
-    return this.applianceAction(id, 'POST', '/stop', request);
+    return this.applianceAction(id, () => this.json(routes.stop, { id }, { body: request }));
   }
 
   async restart(id: string): Promise<ApplianceStatus> {
-    return this.applianceAction(id, 'POST', '/restart');
+    return this.applianceAction(id, () => this.json(routes.restart, { id }));
   }
 
   /** Stops the appliance first (the agent does) and answers its last status. */
   async remove(id: string): Promise<ApplianceStatus> {
-    return this.applianceAction(id, 'DELETE', '');
+    return this.applianceAction(id, () => this.json(routes.remove, { id }));
   }
 
   async apply(request: ApplyRequest): Promise<ApplyAnswer> {
-    return this.json<ApplyAnswer>('POST', '/apply', request);
+    return this.json(routes.apply, {}, { body: request });
   }
 
   async agent(): Promise<AgentAnswer> {
-    return this.json<AgentAnswer>('GET', '/agent');
+    return this.json(routes.agent, {});
   }
 
   /** Asks the agent to exit at once and leave its appliances running for the next agent. */
   async handoff(): Promise<void> {
-    await this.json<unknown>('POST', '/agent/handoff', {});
+    await this.json(routes.handoff, {}, { body: {} });
   }
 
   /**
    * The event log as records; with `follow` it keeps yielding until the agent closes, and says
    * where a reader that fell behind missed some.
    */
-  async *events(options: StreamOptions = {}): AsyncGenerator<EventRecord | SkippedRecords> {
-    const body = await this.stream(`/events${streamQuery(options)}`);
+  async *events(query: StreamQuery = {}): AsyncGenerator<EventRecord | SkippedRecords> {
+    const body = await this.stream(routes.events, {}, query);
     for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
       if (line !== '') yield JSON.parse(line) as EventRecord | SkippedRecords;
     }
   }
 
   /** The captured lines of one appliance, as the raw text stream the agent sends. */
-  async logs(id: string, options: StreamOptions = {}): Promise<Readable> {
-    return this.applianceCall(id, () => this.stream(`${appliancePath(id)}/logs${streamQuery(options)}`));
+  async logs(id: string, query: StreamQuery = {}): Promise<Readable> {
+    return this.applianceCall(id, () => this.stream(routes.logs, { id }, query));
   }
 
   /**
@@ -140,9 +134,9 @@ export class ApiClient {
       new Promise<Duplex>((resolve, reject) => {
         const req = http.request({
           socketPath: this.socketPath,
-          method: 'GET',
-          path: `${API_PREFIX}${appliancePath(id)}/attach`,
-          headers: { Connection: 'Upgrade', Upgrade: 'spew-attach' },
+          method: routes.attach.method,
+          path: pathOf(routes.attach, { id }),
+          headers: { Connection: 'Upgrade', Upgrade: routes.attach.protocol },
         });
         req.on('upgrade', (_res, upgraded, head) => {
           if (head.length > 0) streams.output.write(head);
@@ -170,14 +164,8 @@ export class ApiClient {
     });
   }
 
-  private async applianceAction(
-    id: string,
-    method: string,
-    suffix: string,
-    body?: unknown,
-  ): Promise<ApplianceStatus> {
-    return this.applianceCall(id, async () =>
-      (await this.json<ApplianceAnswer>(method, `${appliancePath(id)}${suffix}`, body)).appliance);
+  private async applianceAction(id: string, call: () => Promise<ApplianceAnswer>): Promise<ApplianceStatus> {
+    return this.applianceCall(id, async () => (await call()).appliance);
   }
 
   /** Words an APPLIANCE_NOT_FOUND answer with the id the user typed, whatever the agent said. */
@@ -189,16 +177,24 @@ export class ApiClient {
     }
   }
 
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.request(method, path, body);
+  private async json<Path extends string, Query extends QueryValues, Body, Answer>(
+    route: JsonRoute<Path, Query, Body, Answer>,
+    params: PathParams<Path>,
+    { query, body }: { query?: Query; body?: Body } = {},
+  ): Promise<Answer> {
+    const res = await this.request(route.method, `${pathOf(route, params)}${queryOf(query)}`, body);
     const answer = await readJson(res);
     if (!isSuccess(res.statusCode)) throw answerError(res.statusCode, answer);
-    return answer as T;
+    return answer as Answer;
   }
 
-  /** A streaming GET: the body, once the status says it is not an error answer. */
-  private async stream(path: string): Promise<Readable> {
-    const res = await this.request('GET', path);
+  /** A stream's body, once the status says it is not an error answer. */
+  private async stream<Path extends string, Query extends QueryValues>(
+    route: StreamRoute<Path, Query>,
+    params: PathParams<Path>,
+    query?: Query,
+  ): Promise<Readable> {
+    const res = await this.request(route.method, `${pathOf(route, params)}${queryOf(query)}`);
     if (!isSuccess(res.statusCode)) throw answerError(res.statusCode, await readJson(res));
     res.setEncoding('utf8');
     return res;
@@ -211,7 +207,7 @@ export class ApiClient {
         {
           socketPath: this.socketPath,
           method,
-          path: `${API_PREFIX}${path}`,
+          path,
           headers: payload === undefined
             ? { Accept: 'application/json' }
             : {
@@ -243,22 +239,6 @@ export class ApiClient {
     }
     return err;
   }
-}
-
-function appliancePath(id: string): string {
-  return `/appliances/${encodeURIComponent(id)}`;
-}
-
-function streamQuery({ tail, follow }: StreamOptions): string {
-  const query = new URLSearchParams();
-  if (tail !== undefined) query.set('tail', String(tail));
-  if (follow) query.set('follow', '1');
-  return queryString(query);
-}
-
-function queryString(query: URLSearchParams): string {
-  const text = query.toString();
-  return text === '' ? '' : `?${text}`;
 }
 
 function isSuccess(status: number | undefined): boolean {

@@ -1,5 +1,5 @@
 /**
- * Pull progress as it happens, for whoever listens (`GET /v1/pulls`, which the CLI draws as a
+ * Pull progress as it happens, for whoever listens (the API's pull stream, which the CLI draws as a
  * progress bar per layer). Kept in memory only: progress is worth nothing once the pull is over.
  */
 import type { PullEvent } from '../model/image-pull.js';

@@ -39,8 +39,8 @@ export interface ApplianceStatus {
 }
 
 /**
- * GET /v1/events[?tail=N][&follow=1]: newline-delimited JSON, one EventRecord per line; with
- * follow the answer stays open and new records arrive as they happen.
+ * One transition, as events.log keeps it and the API's event stream sends it (one record a
+ * line; a follower gets new records as they happen).
  */
 export interface EventRecord {
   time: string;

@@ -13,7 +13,7 @@ export interface LayerProgress {
   total: number | null;
 }
 
-/** One layer's progress in the pull of an appliance's image (what GET /v1/pulls streams). */
+/** One layer's progress in the pull of an appliance's image (what the API's pull stream sends). */
 export interface PullEvent extends LayerProgress {
   ref: string;
   name: string;

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { patternOf } from '../../src/api/route.js';
+import { routes } from '../../src/api/routes.js';
 import type { SkippedRecords } from '../../src/api/wire.js';
 import type { ApplianceStatus, EventRecord } from '../../src/model/appliance-status.js';
 import { ApiClient } from '../../src/client/api-client.js';
@@ -224,5 +226,53 @@ describe('ApiClient', () => {
     expect(requests[0]).toEqual({ method: 'GET', url: '/v1/appliances/web/attach', body: 'spew-attach' });
     expect(received.join('')).toBe('ping\n');
     expect(printed).toBe('hello\nbye\n');
+  });
+
+  it('builds every path it asks for from the route table, the id as one encoded segment', async () => {
+    const id = 'a b/ü%';
+    await serve((_req, res) => sendJson(res, 200, { appliance: appliance('web'), appliances: [] }));
+    server?.on('upgrade', (req, socket) => {
+      requests.push({ method: req.method ?? '', url: req.url ?? '', body: '' });
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: spew-attach\r\n\r\n');
+    });
+    const client = new ApiClient(socketPath);
+    const drain = async (stream: AsyncIterable<unknown>): Promise<void> => {
+      for await (const _ of stream) continue;
+    };
+    await client.status([id]);
+    await client.statusAnswer();
+    await drain(await client.pulls());
+    await client.upgradeCheck([id]);
+    await client.upgrade(id, '2.0');
+    await client.history(id);
+    await client.diff(id, 1, 2);
+    await client.rollback(id, 1);
+    await client.explain(id);
+    await client.exportToml([id], true);
+    await client.orphans();
+    await client.create({ spec: 'web', item: {}, start: false });
+    await client.start(id);
+    await client.stop(id);
+    await client.restart(id);
+    await client.remove(id);
+    await client.apply({ files: [], prune: false, dry_run: true });
+    await client.agent();
+    await client.handoff();
+    await drain(client.events({ tail: 1 }));
+    await drain(await client.logs(id, { follow: true }));
+    await client.attach(id, { output: new PassThrough() });
+
+    const called = new Set<string>();
+    for (const { method, url } of requests) {
+      const path = new URL(url, 'http://agent').pathname;
+      const matching = Object.entries(routes).filter(([, route]) => route.method === method && patternOf(route).regex.test(path));
+      expect(matching.map(([name]) => name), `${method} ${url}`).toHaveLength(1);
+      const [name, route] = matching[0]!;
+      const segments = patternOf(route).regex.exec(path)!.slice(1);
+      expect(segments.map(decodeURIComponent), name).toEqual(segments.map(() => id));
+      called.add(name);
+    }
+    // Reading one appliance is for the API's own users: the CLI asks for status.
+    expect(Object.keys(routes).filter((name) => !called.has(name))).toEqual(['appliance']);
   });
 });
