@@ -77,7 +77,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     try {
       spec = parseSpec(specText);
     } catch (err) {
-      throw new SpewError('INVALID_REQUEST', `spec: ${errorMessage(err)}`);
+      throw new SpewError('INVALID_REQUEST', `spec: ${errorMessage(err)}`, { cause: err });
     }
     const raw = field(request, 'item', 'object');
     const { opts, problems } = validateItem(
@@ -146,7 +146,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
       try {
         return { file: field(file, 'path', 'string'), content: field(file, 'content', 'string') };
       } catch (err) {
-        throw new SpewError('INVALID_REQUEST', `files[${i}].${errorMessage(err)}`);
+        throw new SpewError('INVALID_REQUEST', `files[${i}].${errorMessage(err)}`, { cause: err });
       }
     });
     const items = parseApplianceSources(files, ctx.itemDefaults);
@@ -175,7 +175,7 @@ export function handleAttach(ctx: ApiContext, req: IncomingMessage, socket: Sock
     if (!match) throw new SpewError('ROUTE_NOT_FOUND', `no such upgrade path: ${req.url ?? ''}`);
     appliance = ctx.manager.get(decodeSegment(match[1]!));
   } catch (err) {
-    const error = err instanceof SpewError ? err : new SpewError('INTERNAL', errorMessage(err));
+    const error = err instanceof SpewError ? err : new SpewError('INTERNAL', errorMessage(err), { cause: err });
     const body = JSON.stringify({ error: { code: error.code, message: error.message } });
     socket.end(`HTTP/1.1 ${error.httpStatus} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     return;

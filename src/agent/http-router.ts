@@ -70,8 +70,8 @@ export class HttpRouter {
       this.prepareAnswer();
       sendJson(res, 200, answer);
     } catch (err) {
-      if (!(err instanceof SpewError)) this.onInternalError(err);
-      const spewError = err instanceof SpewError ? err : new SpewError('INTERNAL', errorMessage(err));
+      const spewError = err instanceof SpewError ? err : new SpewError('INTERNAL', errorMessage(err), { cause: err });
+      if (spewError.code === 'INTERNAL') this.onInternalError(err);
       if (res.headersSent) {
         res.destroy();
         return;
@@ -119,6 +119,6 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {
-    throw new SpewError('INVALID_REQUEST', `request body is not valid JSON: ${errorMessage(err)}`);
+    throw new SpewError('INVALID_REQUEST', `request body is not valid JSON: ${errorMessage(err)}`, { cause: err });
   }
 }
