@@ -74,7 +74,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     try {
       spec = parseSpec(specText);
     } catch (err) {
-      throw new SpewError('INVALID_REQUEST', `spec: ${errorMessage(err)}`);
+      throw new SpewError('INVALID_REQUEST', `spec: ${errorMessage(err)}`, { cause: err });
     }
     const raw = field(request, 'item', 'object');
     const { opts, problems } = validateItem(
@@ -139,7 +139,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
       try {
         return { file: field(file, 'path', 'string'), content: field(file, 'content', 'string') };
       } catch (err) {
-        throw new SpewError('INVALID_REQUEST', `files[${i}].${errorMessage(err)}`);
+        throw new SpewError('INVALID_REQUEST', `files[${i}].${errorMessage(err)}`, { cause: err });
       }
     });
     const items = parseApplianceSources(files, ctx.itemDefaults);

@@ -42,7 +42,7 @@ export function addDockerRoutes(router: HttpRouter, api: DockerApi): void {
     try {
       return { orphans: await api.orphans() };
     } catch (err) {
-      throw new SpewError('DOCKER_UNREACHABLE', `docker: ${errorMessage(err)}`);
+      throw new SpewError('DOCKER_UNREACHABLE', `docker: ${errorMessage(err)}`, { cause: err });
     }
   });
 

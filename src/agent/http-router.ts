@@ -160,11 +160,12 @@ export class HttpRouter {
     }
   }
 
-  /** The error to answer; one that is not a SpewError is a bug, and reported. */
+  /** The error to answer; an INTERNAL one (or one that is not a SpewError) is a bug, and reported. */
   private spewError(err: unknown): SpewError {
-    if (err instanceof SpewError) return err;
+    if (err instanceof SpewError && err.code !== 'INTERNAL') return err;
     this.onInternalError(err);
-    return new SpewError('INTERNAL', errorMessage(err));
+    if (err instanceof SpewError) return err;
+    return new SpewError('INTERNAL', errorMessage(err), { cause: err });
   }
 
   /** A failing `beforeAnswer` (a full disk) is reported, and the client still gets its answer. */
@@ -222,6 +223,6 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {
-    throw new SpewError('INVALID_REQUEST', `request body is not valid JSON: ${errorMessage(err)}`);
+    throw new SpewError('INVALID_REQUEST', `request body is not valid JSON: ${errorMessage(err)}`, { cause: err });
   }
 }

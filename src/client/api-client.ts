@@ -229,12 +229,14 @@ export class ApiClient {
         'AGENT_UNREACHABLE',
         `cannot reach the spew agent at ${this.socketPath} (${err.code}); ` +
           'start it with `spew agent` (or `systemctl start spew`), or point at its socket with --socket or SPEW_SOCKET',
+        { cause: err },
       );
     }
     if (err.code === 'EACCES') {
       return new SpewError(
         'AGENT_UNREACHABLE',
         `no permission to use the spew agent's socket ${this.socketPath}; ${socketAccessHint(this.socketPath)}`,
+        { cause: err },
       );
     }
     return err;

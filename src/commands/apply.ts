@@ -24,7 +24,7 @@ export class Apply extends ClientCommand {
       argv.map(async (file) => {
         const path = resolve(String(file));
         const content = await readFile(path, 'utf8').catch((err: unknown) => {
-          throw new SpewError('INVALID_CONFIG', `cannot read ${path}: ${errorMessage(err)}`);
+          throw new SpewError('INVALID_CONFIG', `cannot read ${path}: ${errorMessage(err)}`, { cause: err });
         });
         return { path, content };
       }),

@@ -69,11 +69,13 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 };
 
 export class SpewError extends Error {
+  /** `cause`: the error this one stands for (a failed read, a transport error), kept for the log. */
   constructor(
     readonly code: ErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'SpewError';
   }
 
@@ -84,4 +86,16 @@ export class SpewError extends Error {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The error's stack, then each of its causes' after `caused by: `: what the agent log keeps of a bug. */
+export function errorStack(err: unknown): string {
+  const shown = [err];
+  // A cause that leads back to an error shown already ends the chain.
+  for (let cause = causeOf(err); cause !== undefined && !shown.includes(cause); cause = causeOf(cause)) shown.push(cause);
+  return shown.map((e) => (e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e))).join('\ncaused by: ');
+}
+
+function causeOf(err: unknown): unknown {
+  return err instanceof Error ? err.cause : undefined;
 }

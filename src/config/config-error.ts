@@ -14,8 +14,12 @@ export interface ConfigProblem {
 
 /** Every problem found in a load, so that one run of the editor fixes them all. */
 export class ConfigError extends SpewError {
-  constructor(readonly problems: ConfigProblem[]) {
-    super('INVALID_CONFIG', problems.map(formatProblem).join('\n'));
+  /** `cause`: the error behind the problems when one was (a file that cannot be read). */
+  constructor(
+    readonly problems: ConfigProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super('INVALID_CONFIG', problems.map(formatProblem).join('\n'), options);
     this.name = 'ConfigError';
   }
 }

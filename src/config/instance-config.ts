@@ -85,7 +85,7 @@ export async function loadInstanceConfig(opts: { file?: string; env: NodeJS.Proc
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     if (missing && !explicit) return defaultInstanceConfig(opts.env, opts.uid);
     const message = missing ? 'config file not found' : `cannot read config file: ${errorMessage(err)}`;
-    throw new ConfigError([{ file, line: 0, column: 0, keyPath: '', message }]);
+    throw new ConfigError([{ file, line: 0, column: 0, keyPath: '', message }], { cause: err });
   }
   // The CLI imports this module on every run just to find the socket; the TOML parser is
   // only worth loading when there is a file to read.

@@ -21,7 +21,7 @@ export function parseTomlDocument(file: string, content: string): TomlDocument {
     ast = parseTOML(content, { filePath: file, tomlVersion: '1.0' });
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;
-    throw new ConfigError([{ file, line: err.lineNumber, column: err.column + 1, keyPath: '', message: err.message }]);
+    throw new ConfigError([{ file, line: err.lineNumber, column: err.column + 1, keyPath: '', message: err.message }], { cause: err });
   }
   const positions = new PositionIndex();
   positions.addTopLevel(ast.body[0]);

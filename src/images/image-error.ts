@@ -10,8 +10,9 @@ export class ImageError extends SpewError {
   constructor(
     override readonly code: ImageErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(code, message);
+    super(code, message, options);
     this.name = 'ImageError';
   }
 }

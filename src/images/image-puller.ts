@@ -191,10 +191,10 @@ function classify(image: string, err: unknown): ImageError {
   const e = err as { message?: string; code?: string; statusCode?: number; json?: { message?: string } | null };
   const text = (e.json?.message ?? e.message ?? String(err)).replace(/^\(HTTP code \d+\) [\w ]+ - /, '').trim();
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT' || e.code === 'EACCES') {
-    return new ImageError('DOCKER_UNREACHABLE', `pulling ${image}: the Docker engine is unreachable (${e.code})`);
+    return new ImageError('DOCKER_UNREACHABLE', `pulling ${image}: the Docker engine is unreachable (${e.code})`, { cause: err });
   }
   const code = codeFor(text, e.statusCode);
-  return new ImageError(code, `pulling ${image}: ${text}`);
+  return new ImageError(code, `pulling ${image}: ${text}`, { cause: err });
 }
 
 function codeFor(text: string, status: number | undefined): ImageErrorCode {

@@ -89,7 +89,7 @@ export class ImageSource {
       const registryTags = await RegistryClient.forRegistry(ref.registry).listTags(ref.repository);
       return { registryTags, localTags };
     } catch (err) {
-      const registryError = err instanceof ImageError ? err : new ImageError('REGISTRY_ERROR', String(err));
+      const registryError = err instanceof ImageError ? err : new ImageError('REGISTRY_ERROR', String(err), { cause: err });
       return { registryError, localTags };
     }
   }

@@ -206,8 +206,8 @@ export class RegistryClient {
         clearTimeout(timer);
         if (err instanceof ImageError) reject(err);
         else if (err.code && UNREACHABLE.has(err.code)) {
-          reject(new ImageError('REGISTRY_UNREACHABLE', `${target.origin}: registry unreachable (${err.code})`));
-        } else reject(new ImageError('REGISTRY_ERROR', `${target.origin}: ${err.message}`));
+          reject(new ImageError('REGISTRY_UNREACHABLE', `${target.origin}: registry unreachable (${err.code})`, { cause: err }));
+        } else reject(new ImageError('REGISTRY_ERROR', `${target.origin}: ${err.message}`, { cause: err }));
       });
       req.end();
     });

@@ -56,7 +56,7 @@ async function writeNew(path: string, text: string, opts: { mode: number; exclus
   } catch (err) {
     const { code } = err as NodeJS.ErrnoException;
     if (opts.exclusive && code === 'EEXIST') return false;
-    throw new InstallError(`cannot write ${path}: ${describeErrno(err as NodeJS.ErrnoException)}`);
+    throw new InstallError(`cannot write ${path}: ${describeErrno(err as NodeJS.ErrnoException)}`, { cause: err });
   }
 }
 

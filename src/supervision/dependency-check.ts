@@ -4,7 +4,7 @@
  */
 import { ConfigError, type ConfigProblem } from '../config/config-error.js';
 import type { LoadedItem } from '../config/appliance-file.js';
-import { DependencyGraph } from './dependency-graph.js';
+import { DependencyGraph, describeDependencyProblem, type DependencyProblem } from './dependency-graph.js';
 
 /**
  * Checks the dependencies of `items` against themselves plus `others` (appliances that exist
@@ -13,16 +13,23 @@ import { DependencyGraph } from './dependency-graph.js';
 export function checkDependencies(items: LoadedItem[], others: ReadonlyMap<string, readonly string[]> = new Map()): void {
   const edges = new Map(others);
   for (const item of items) edges.set(item.spec.name, item.opts.depends.map((d) => d.name));
-  const messages = DependencyGraph.problems(edges);
-  if (messages.length === 0) return;
-  const problems: ConfigProblem[] = messages.map((message) => {
-    // Point at the first item the message names; a cycle names all of its members.
-    const item = items.find((i) => new RegExp(`(^|[ >])${escape(i.spec.name)}([ ,]|$)`).test(message)) ?? items[0];
+  const found = DependencyGraph.problems(edges);
+  if (found.length === 0) return;
+  const problems: ConfigProblem[] = found.map((problem) => {
+    // An appliance that exists already is not in these files: the first item stands in for it.
+    const item = items.find((i) => involves(problem, i.spec.name)) ?? items[0];
+    const message = describeDependencyProblem(problem);
     return { file: item?.file || 'request', line: item?.line ?? 0, column: item ? 1 : 0, keyPath: item ? `${item.spec.name}.depends` : '', message };
   });
   throw new ConfigError(problems);
 }
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Whether the appliance `name` is one that has to change to fix `problem`. */
+function involves(problem: DependencyProblem, name: string): boolean {
+  switch (problem.kind) {
+    case 'unknown-dependency':
+      return problem.name === name;
+    case 'cycle':
+      return problem.members.includes(name);
+  }
 }

@@ -9,6 +9,23 @@
 
 type Edges = ReadonlyMap<string, readonly string[]>;
 
+/** What can be wrong with a set of dependencies. */
+export type DependencyProblem =
+  /** `name` depends on `dependency`, which is not in the graph. */
+  | { kind: 'unknown-dependency'; name: string; dependency: string }
+  /** Each member depends on the next, the last on the first; the smallest name comes first. */
+  | { kind: 'cycle'; members: string[] };
+
+/** The words a config error or an operator reads for a problem. */
+export function describeDependencyProblem(problem: DependencyProblem): string {
+  switch (problem.kind) {
+    case 'unknown-dependency':
+      return `${problem.name} depends on ${problem.dependency}, which does not exist`;
+    case 'cycle':
+      return `dependency cycle: ${[...problem.members, problem.members[0]].join(' -> ')}`;
+  }
+}
+
 export class DependencyGraph {
   /** name -> its direct dependencies, sorted and without repeats. */
   private readonly deps = new Map<string, string[]>();
@@ -19,7 +36,7 @@ export class DependencyGraph {
   /** `edges`: appliance name -> the names it depends on. Throws when `problems` finds any. */
   constructor(edges: Edges) {
     const problems = DependencyGraph.problems(edges);
-    if (problems.length > 0) throw new Error(`invalid dependencies: ${problems.join('; ')}`);
+    if (problems.length > 0) throw new Error(`invalid dependencies: ${problems.map(describeDependencyProblem).join('; ')}`);
     for (const name of edges.keys()) {
       this.deps.set(name, sortedDeps(edges, name));
       this.dependents.set(name, []);
@@ -32,20 +49,21 @@ export class DependencyGraph {
   }
 
   /**
-   * Human messages for every dependency on a name that does not exist, then cycles: each name
-   * that lies on a cycle appears in at least one reported cycle (the shortest through it), so
-   * fixing what is reported leaves no cycle unmentioned. [] when the graph is fine.
+   * Every dependency on a name that does not exist (by name, then dependency), then cycles (by
+   * their members): each name that lies on a cycle appears in at least one reported cycle (the
+   * shortest through it), so fixing what is reported leaves no cycle unmentioned. [] when the
+   * graph is fine.
    */
-  static problems(edges: Edges): string[] {
-    const problems: string[] = [];
+  static problems(edges: Edges): DependencyProblem[] {
+    const problems: DependencyProblem[] = [];
     const names = [...edges.keys()].sort();
     for (const name of names) {
-      for (const dep of sortedDeps(edges, name)) {
-        if (!edges.has(dep)) problems.push(`${name} depends on ${dep}, which does not exist`);
+      for (const dependency of sortedDeps(edges, name)) {
+        if (!edges.has(dependency)) problems.push({ kind: 'unknown-dependency', name, dependency });
       }
     }
-    const cycles = findCycles(edges, names).map((cycle) => `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`);
-    return [...problems, ...cycles.sort()];
+    const cycles = findCycles(edges, names).sort(byMembers).map((members): DependencyProblem => ({ kind: 'cycle', members }));
+    return [...problems, ...cycles];
   }
 
   /** Every name after all its dependencies; names in a layer are sorted. */
@@ -183,6 +201,14 @@ function pathTo(last: string, start: string, parent: ReadonlyMap<string, string>
   const path = [last];
   while (path[0] !== start) path.unshift(parent.get(path[0]!)!);
   return path;
+}
+
+/** Name by name; a cycle that is the start of another comes first. */
+function byMembers(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return a.length - b.length;
 }
 
 function rotateToSmallest(cycle: string[]): string[] {

@@ -99,6 +99,23 @@ describe('HttpRouter', () => {
     expect((await call(socket, 'GET', '/v1/things/b')).status).toBe(200);
   });
 
+  it('reports an INTERNAL error thrown as such, with its cause, and no other SpewError', async () => {
+    const cause = new Error('disk on fire');
+    const router = new HttpRouter((err) => internal.push(err));
+    router.add(get('/v1/wrapped').json<object>(), async () => {
+      throw new SpewError('INTERNAL', 'cannot save', { cause });
+    });
+    router.add(get('/v1/missing').json<object>(), async () => {
+      throw new SpewError('APPLIANCE_NOT_FOUND', 'no appliance named "x"');
+    });
+    await serving(router, dir, async (own) => {
+      expect(await call(own, 'GET', '/v1/wrapped')).toMatchObject({ status: 500, json: { error: { code: 'INTERNAL', message: 'cannot save' } } });
+      expect((await call(own, 'GET', '/v1/missing')).status).toBe(404);
+    });
+    expect(internal).toHaveLength(1);
+    expect((internal[0] as Error).cause).toBe(cause);
+  });
+
   it('runs beforeAnswer before every JSON answer, an error too, and not before a stream', async () => {
     const seen: string[] = [];
     const router = new HttpRouter(() => undefined, () => seen.push('before'));

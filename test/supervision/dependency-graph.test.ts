@@ -1,9 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DependencyGraph } from '../../src/supervision/dependency-graph.js';
+import { DependencyGraph, describeDependencyProblem } from '../../src/supervision/dependency-graph.js';
 
 function edges(spec: Record<string, string[]>): Map<string, string[]> {
   return new Map(Object.entries(spec));
+}
+
+/** The problems of a graph, in the words a config error shows. */
+function problemsOf(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  return DependencyGraph.problems(graph).map(describeDependencyProblem);
 }
 
 // web and worker need api; api needs db and cache; metrics stands alone.
@@ -81,29 +86,29 @@ describe('DependencyGraph', () => {
 
 describe('DependencyGraph.problems', () => {
   it('finds nothing wrong with a sound graph', () => {
-    expect(DependencyGraph.problems(shop)).toEqual([]);
-    expect(DependencyGraph.problems(new Map())).toEqual([]);
+    expect(problemsOf(shop)).toEqual([]);
+    expect(problemsOf(new Map())).toEqual([]);
   });
 
   it('names every dependency on an appliance that does not exist', () => {
-    expect(DependencyGraph.problems(edges({ web: ['db', 'api'], worker: ['db'], api: [] }))).toEqual([
+    expect(problemsOf(edges({ web: ['db', 'api'], worker: ['db'], api: [] }))).toEqual([
       'web depends on db, which does not exist',
       'worker depends on db, which does not exist',
     ]);
   });
 
   it('names the appliances of a cycle in the order they depend on each other, from the smallest', () => {
-    expect(DependencyGraph.problems(edges({ c: ['a'], a: ['b'], b: ['c'], d: ['c'] }))).toEqual([
+    expect(problemsOf(edges({ c: ['a'], a: ['b'], b: ['c'], d: ['c'] }))).toEqual([
       'dependency cycle: a -> b -> c -> a',
     ]);
   });
 
   it('finds an appliance that depends on itself', () => {
-    expect(DependencyGraph.problems(edges({ loop: ['loop'], ok: [] }))).toEqual(['dependency cycle: loop -> loop']);
+    expect(problemsOf(edges({ loop: ['loop'], ok: [] }))).toEqual(['dependency cycle: loop -> loop']);
   });
 
   it('reports separate cycles separately', () => {
-    expect(DependencyGraph.problems(edges({ a: ['b'], b: ['a'], x: ['y'], y: ['x'], z: ['a', 'x'] }))).toEqual([
+    expect(problemsOf(edges({ a: ['b'], b: ['a'], x: ['y'], y: ['x'], z: ['a', 'x'] }))).toEqual([
       'dependency cycle: a -> b -> a',
       'dependency cycle: x -> y -> x',
     ]);
@@ -111,21 +116,28 @@ describe('DependencyGraph.problems', () => {
 
   it('mentions every appliance on a cycle when cycles share appliances', () => {
     // hub -> a -> hub and hub -> b -> hub: one tangle, two cycles to break.
-    expect(DependencyGraph.problems(edges({ hub: ['a', 'b'], a: ['hub'], b: ['hub'] }))).toEqual([
+    expect(problemsOf(edges({ hub: ['a', 'b'], a: ['hub'], b: ['hub'] }))).toEqual([
       'dependency cycle: a -> hub -> a',
       'dependency cycle: b -> hub -> b',
     ]);
   });
 
   it('reports the shortest cycle through an appliance', () => {
-    expect(DependencyGraph.problems(edges({ a: ['b', 'c'], b: ['c'], c: ['a'] }))).toEqual([
+    expect(problemsOf(edges({ a: ['b', 'c'], b: ['c'], c: ['a'] }))).toEqual([
       'dependency cycle: a -> b -> c -> a',
       'dependency cycle: a -> c -> a',
     ]);
   });
 
-  it('reports unknown dependencies and cycles together', () => {
+  it('tells each problem as a value: who depends on what unknown, the members of a cycle', () => {
     expect(DependencyGraph.problems(edges({ a: ['b', 'ghost'], b: ['a'] }))).toEqual([
+      { kind: 'unknown-dependency', name: 'a', dependency: 'ghost' },
+      { kind: 'cycle', members: ['a', 'b'] },
+    ]);
+  });
+
+  it('reports unknown dependencies and cycles together', () => {
+    expect(problemsOf(edges({ a: ['b', 'ghost'], b: ['a'] }))).toEqual([
       'a depends on ghost, which does not exist',
       'dependency cycle: a -> b -> a',
     ]);
@@ -182,7 +194,7 @@ describe('DependencyGraph, for any graph', () => {
   it('starts every dependency in a layer strictly before its dependents, each name once', () => {
     fc.assert(
       fc.property(dagArb, (dag) => {
-        expect(DependencyGraph.problems(dag)).toEqual([]);
+        expect(problemsOf(dag)).toEqual([]);
         const graph = new DependencyGraph(dag);
         const order = graph.startOrder();
         const layerOf = new Map(order.flatMap((layer, i) => layer.map((name) => [name, i] as const)));
@@ -215,7 +227,7 @@ describe('DependencyGraph, for any graph', () => {
   it('reports a cycle exactly when there is one, and every name on a cycle in a real cycle', () => {
     fc.assert(
       fc.property(graphArb, (graph) => {
-        const cycles = DependencyGraph.problems(graph).map(parseCycle);
+        const cycles = problemsOf(graph).map(parseCycle);
         const onCycle = [...graph.keys()].filter((name) => reaches(graph, name, name));
         expect(cycles.length > 0).toBe(onCycle.length > 0);
         for (const cycle of cycles) {

@@ -72,6 +72,8 @@ const EVENTS_READY_MS = 3000;
  * it has proved itself it is renamed to the name, as labels cannot change.
  */
 const CANDIDATE = '-next';
+/** What a request to an engine that is not there fails with (a hang-up is ECONNRESET too). */
+const ENGINE_GONE: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET']);
 
 interface Follow {
   stream: NodeJS.ReadableStream & { destroy?: () => void };
@@ -379,9 +381,7 @@ export class DockerRunner implements Runner {
     const status = statusOf(err);
     const reason = engineReason(err);
     if (status === 404 && /no such image/i.test(reason)) return `image of ${def.name} is not on this host: ${reason}`;
-    if (status === undefined && /ENOENT|ECONNREFUSED|EACCES|socket hang up|ECONNRESET/.test(reason)) {
-      return `docker engine unreachable: ${reason}`;
-    }
+    if (status === undefined && ENGINE_GONE.has((err as NodeJS.ErrnoException | null)?.code ?? '')) return `docker engine unreachable: ${reason}`;
     return `docker: ${reason}`;
   }
 
