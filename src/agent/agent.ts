@@ -1,8 +1,11 @@
 /**
  * The agent: boot order, the API server, and the two ways out.
  *
- * Boot: lock the state dir, open the event log, load (or on a first boot create) the
- * appliances, re-adopt what still runs, start what should run, then answer on the socket.
+ * Boot, in steps (boot-steps.ts): hear signals, lock the state dir, open the event log, make the
+ * runners, load (or on a first boot create) the appliances, re-adopt what still runs and start
+ * what should run, then answer on the socket. Every way out undoes the steps taken, the last
+ * first: a step that fails (what runs is left for the next agent, as in a hand-off), a stop, a
+ * hand-off.
  * SIGTERM/SIGINT: stop every appliance gracefully and exit 0 (`systemctl stop`).
  * SIGUSR2 or `spew agent --handoff`: exit at once leaving appliances running, for the next
  * agent to adopt (restarting the agent during an upgrade).
@@ -18,9 +21,12 @@ import type { Logger } from 'winston';
 import type { AgentAnswer, EngineAnswer } from '../api/wire.js';
 import { Manager } from '../appliance/manager.js';
 import { systemClock, systemRandom, systemTimers } from '../common/clock.js';
-import { errorMessage } from '../common/errors.js';
-import { expandIncludes, loadApplianceFiles } from '../config/appliance-file.js';
+import { errorMessage, errorStack } from '../common/errors.js';
+import { expandIncludes, loadApplianceFiles, type LoadedItem } from '../config/appliance-file.js';
 import { itemDefaults, type InstanceConfig } from '../config/instance-config.js';
+import type { ItemDefaults } from '../config/item-validator.js';
+import type { ApplianceDefinition } from '../model/appliance-definition.js';
+import type { LayerProgress } from '../model/image-pull.js';
 import { createAgentLogger } from '../logs/agent-logger.js';
 import { ShellRunner } from '../runners/shell-runner.js';
 import { RunnerSet } from '../runners/runner-set.js';
@@ -39,6 +45,8 @@ import { resolveIdentity } from '../runners/user-ids.js';
 import { closeDebuggerDoor } from '../common/debugger-door.js';
 import { makeAgentDirs } from './agent-dirs.js';
 import { handleSignals, type SignalAction } from './agent-signals.js';
+import { BootSteps, type Step } from './boot-steps.js';
+import { LateBound } from './late-bound.js';
 
 export interface AgentOptions {
   config: InstanceConfig;
@@ -57,13 +65,32 @@ const BOOT_SETTLE_MS = 30_000;
  */
 const LISTEN_BACKLOG = 4096;
 
+/** What the runners step makes. */
+interface RunnerStep extends Step<Exit> {
+  runner: RunnerSet;
+  pulls: PullFeed;
+  /** Where each appliance's pull progress goes: `spew pull` and `spew upgrade` follow it. */
+  publishPull: (def: ApplianceDefinition, event: LayerProgress) => void;
+  /** The Docker engine as last heard of; undefined until a docker appliance needs it. */
+  engine: () => EngineAnswer | undefined;
+}
+
+/** What the manager step makes. */
+interface ManagerStep extends Step<Exit> {
+  manager: Manager;
+  upgrader: Upgrader;
+}
+
 export class Agent {
   private readonly logger: Logger;
-  private exitStarted = false;
-  /** How to exit, once the boot has got far enough to know; an exit asked for before waits here. */
-  private exitWork: ((how: Exit) => Promise<void>) | undefined;
+  private readonly reloader: ConfigReloader;
+  private readonly defaults: ItemDefaults;
+  private readonly steps: BootSteps<Exit>;
+  /** Once the boot is done; an exit asked for before waits in `exitAsked`. */
+  private up = false;
   private exitAsked: Exit | undefined;
-  private reloader: ConfigReloader | undefined;
+  private exitStarted = false;
+  private stopLoggingStrayErrors: (() => void) | undefined;
   private resolveDone!: () => void;
   /** Settles when the agent has shut down. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
@@ -72,21 +99,72 @@ export class Agent {
     const { config } = opts;
     makeAgentDirs(config);
     this.logger = createAgentLogger({ level: config.log_level, foreground: opts.foreground, logDir: config.log_dir });
+    this.reloader = new ConfigReloader(config, this.logger);
+    this.defaults = itemDefaults(config);
+    // A boot cut short leaves what runs for the next agent to adopt, as a hand-off does.
+    this.steps = new BootSteps<Exit>('handoff', (_step, err) => this.logger.error(`shutdown: ${errorMessage(err)}`));
   }
 
   async start(): Promise<void> {
     const { config } = this.opts;
+    const { steps } = this;
     if (closeDebuggerDoor()) this.logger.warn('an inspector was open in the agent (--inspect, or SIGUSR1 during start-up): closed');
-    const unhandleSignals = handleSignals(
+    await steps.take('signals', () => this.hearSignals());
+    await steps.take('instance lock', () => lockStateDir(config.state_dir));
+    const { events } = await steps.take('event log', () => openEventLog(config.state_dir));
+    // A container start tells the manager which image it chose; the manager is made on the runners.
+    const imagePins = new LateBound<Pick<Manager, 'pinImage'>>('the manager');
+    const runners = await steps.take('runners', () => this.makeRunners(imagePins));
+    const { manager, upgrader } = await steps.take('manager', () => this.bootManager(events, runners, imagePins));
+    const startedAt = new Date();
+    void this.reportOrphans(manager, runners.runner);
+    void manager.settled(BOOT_SETTLE_MS).then(compactHeap);
+    const { runner, pulls, engine } = runners;
+    await steps.take('api server', () => this.serve({
+      manager,
+      events,
+      runner,
+      logDir: config.log_dir,
+      maxLogFiles: config.appliance_logs.max_files,
+      itemDefaults: this.defaults,
+      about: (): AgentAnswer => ({
+        version: this.opts.version,
+        pid: process.pid,
+        state_dir: config.state_dir,
+        socket: config.socket,
+        started_at: startedAt.toISOString(),
+        appliances: manager.size,
+      }),
+      handOff: () => void this.exit('handoff'),
+      versions: new VersionControl(manager, upgrader),
+      docker: {
+        manager,
+        pulls,
+        upgrader,
+        engine,
+        orphans: async () => (await runner.loadDocker()).orphans(manager.all().map((a) => a.ref)),
+      },
+    }));
+    // Not a step: errors nobody caught are logged until the agent has gone, past the last undo.
+    this.stopLoggingStrayErrors = logStrayErrors(this.logger);
+    this.up = true;
+    this.logger.info(`agent ${this.opts.version} up: ${manager.size} appliance(s), socket ${config.socket}`);
+    if (this.exitAsked) void this.exit(this.exitAsked);
+  }
+
+  /** From the first moment: an exit asked for during the boot is carried out once it is done. */
+  private hearSignals(): Step<Exit> {
+    const unhandle = handleSignals(
       (action, signal) => this.onSignal(action, signal),
       (signal) => this.logger.warn(`${signal} ignored: it means nothing to the agent`),
     );
-    this.reloader = new ConfigReloader(config, this.logger);
-    const lock = InstanceLock.acquire(config.state_dir);
-    const events = new EventLog(config.state_dir);
-    await events.loadRecent();
+    return { dispose: unhandle };
+  }
 
+  private makeRunners(imagePins: LateBound<Pick<Manager, 'pinImage'>>): RunnerStep {
+    const { config } = this.opts;
     const pulls = new PullFeed();
+    const publishPull = (def: ApplianceDefinition, event: LayerProgress): void => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' });
     let engine: EngineAnswer | undefined;
     const shell = new ShellRunner(config.state_dir, (message) => this.logger.warn(message));
     const runner = new RunnerSet(shell, async () => {
@@ -99,107 +177,102 @@ export class Agent {
           this.logger.log(state === 'reachable' ? 'info' : 'warn', `docker: ${state}${detail ? ` (${detail})` : ''}`);
         },
         lastLogTime: (def) => lastLineTime(applianceLogPath(config.log_dir, def.name)),
-        onImageChosen: (def, tag, digest) => manager.pinImage(def.ref, tag, digest),
-        onPullProgress: (def, event) => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' }),
+        onImageChosen: (def, tag, digest) => imagePins.get().pinImage(def.ref, tag, digest),
+        onPullProgress: publishPull,
       });
     }, () => process.env.DOCKER_HOST !== undefined || existsSync('/var/run/docker.sock'));
-    const upgrader = new Upgrader(
-      { get: (id) => manager.get(id), redefine: (a, def, source, raw) => manager.redefine(a, def, source, raw), announce: (a, e) => manager.announce(a, e), stopRun: (a) => manager.stopRun(a), startRun: (a) => manager.startRun(a) },
-      () => runner.dockerRunner(),
-      (def, event) => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' }),
-    );
-    const autoUpgrader = new AutoUpgrader(upgrader, (line) => {
-      this.logger.warn(line);
-    });
+    return {
+      runner,
+      pulls,
+      publishPull,
+      engine: () => engine,
+      // Nothing of their own to undo: what they take up, they take when the manager prepares
+      // them, and the manager lets go of it (its hand-off detaches them).
+      dispose: () => undefined,
+    };
+  }
+
+  /** The manager, with the upgrades that work through it, booted: what should run runs. */
+  private async bootManager(events: EventLog, runners: RunnerStep, imagePins: LateBound<Pick<Manager, 'pinImage'>>): Promise<ManagerStep> {
+    const { config } = this.opts;
+    // The auto-upgrader follows the manager's appliances, and upgrades through the manager.
+    const autoUpgrades = new LateBound<AutoUpgrader>('the auto-upgrader');
     const manager = new Manager({
       stateDir: config.state_dir,
       logDir: config.log_dir,
       applianceLogs: config.appliance_logs,
-      runner,
+      runner: runners.runner,
       events,
       logger: this.logger,
       supervision: config.supervision,
-      onAppliancesChanged: (appliances) => autoUpgrader.sync(appliances),
+      onAppliancesChanged: (appliances) => autoUpgrades.get().sync(appliances),
       historyLimit: config.history_limit,
       stopTimeoutMs: config.stop_timeout_ms,
       clock: systemClock,
       timers: systemTimers,
       random: systemRandom,
     });
-    const defaults = itemDefaults(config);
+    imagePins.bind(manager);
+    const upgrader = new Upgrader(manager, () => runners.runner.dockerRunner(), runners.publishPull);
+    const autoUpgrader = new AutoUpgrader(upgrader, (line) => this.logger.warn(line));
+    autoUpgrades.bind(autoUpgrader);
     try {
-      await manager.boot(async () => {
-        const base = config.configFile ? dirname(config.configFile) : process.cwd();
-        return loadApplianceFiles(await expandIncludes(config.include, base), defaults);
-      });
+      await manager.boot(() => this.firstBootItems());
     } catch (err) {
-      unhandleSignals();
-      events.close();
-      lock.release();
+      // What the runners took up goes as in a hand-off, what runs stays for the next agent; the
+      // state is not saved, as what it holds may be what cut the boot short.
+      await runners.runner.detach('handoff').catch((detachErr: unknown) => this.logger.error(`shutdown: ${errorMessage(detachErr)}`));
       throw err;
     }
-    const startedAt = new Date();
-    void this.reportOrphans(manager, runner);
-    void manager.settled(BOOT_SETTLE_MS).then(compactHeap);
-    const exitWork = async (how: Exit): Promise<void> => {
-      server.close();
-      autoUpgrader.stop();
-      if (how === 'stop') await manager.stopAll();
-      await manager.handOff(how);
-      events.close();
-      unlinkQuietly(config.socket);
-      lock.release();
-      unhandleSignals();
-    };
-    const api: ApiContext = {
+    return {
       manager,
-      events,
-      runner,
-      logDir: config.log_dir,
-      maxLogFiles: config.appliance_logs.max_files,
-      itemDefaults: defaults,
-      about: (): AgentAnswer => ({
-        version: this.opts.version,
-        pid: process.pid,
-        state_dir: config.state_dir,
-        socket: config.socket,
-        started_at: startedAt.toISOString(),
-        appliances: manager.size,
-      }),
-      handOff: () => void this.exit('handoff', exitWork),
-      versions: new VersionControl(manager, upgrader),
-      docker: {
-        manager,
-        pulls,
-        upgrader,
-        engine: () => engine,
-        orphans: async () => (await runner.loadDocker()).orphans(manager.all().map((a) => a.ref)),
+      upgrader,
+      dispose: async (how) => {
+        autoUpgrader.stop();
+        if (how === 'stop') await manager.stopAll();
+        await manager.handOff(how);
       },
     };
-    const router = apiRoutes(api, (err) => this.logger.error(`request failed: ${errorMessage(err)}`, { stack: (err as Error).stack }));
+  }
+
+  private async firstBootItems(): Promise<LoadedItem[]> {
+    const { config } = this.opts;
+    const base = config.configFile ? dirname(config.configFile) : process.cwd();
+    return loadApplianceFiles(await expandIncludes(config.include, base), this.defaults);
+  }
+
+  private async serve(api: ApiContext): Promise<Step<Exit>> {
+    const { config } = this.opts;
+    const router = apiRoutes(api, (err) => this.logger.error(`request failed: ${errorMessage(err)}`, { stack: errorStack(err) }));
     const server = createServer((req, res) => void router.handle(req, res));
     server.on('upgrade', (req, socket) => router.upgrade(req, socket as Socket));
-    await this.listen(server);
-    this.exitWork = exitWork;
-    // A bug in one request's path must not take every appliance's supervision down with it.
-    process.on('uncaughtException', (err) => this.logger.error(`uncaught: ${err.stack ?? err.message}`));
-    process.on('unhandledRejection', (err) => this.logger.error(`unhandled rejection: ${errorMessage(err)}`));
-    this.logger.info(`agent ${this.opts.version} up: ${manager.size} appliance(s), socket ${config.socket}`);
-    if (this.exitAsked) void this.exit(this.exitAsked, exitWork);
+    await listen(server, config.socket);
+    const close = (): void => {
+      server.close();
+      unlinkQuietly(config.socket);
+    };
+    try {
+      chmodSync(config.socket, config.socket_mode);
+      const owner = resolveIdentity(config.socket_owner, config.socket_group);
+      if (owner) lchownSync(config.socket, config.socket_owner ? owner.uid : -1, owner.gid);
+    } catch (err) {
+      close();
+      throw err;
+    }
+    return { dispose: close };
   }
 
   private onSignal(action: SignalAction, signal: NodeJS.Signals): void {
     if (action === 'reload') {
-      void this.reloader?.reload();
+      void this.reloader.reload();
       return;
     }
-    const how: Exit = action;
-    if (this.exitWork) {
-      void this.exit(how, this.exitWork);
+    if (this.up) {
+      void this.exit(action);
       return;
     }
-    this.logger.info(`${signal} during boot: the agent will ${how === 'stop' ? 'stop' : 'hand off'} once it is up`);
-    this.exitAsked ??= how;
+    this.logger.info(`${signal} during boot: the agent will ${action === 'stop' ? 'stop' : 'hand off'} once it is up`);
+    this.exitAsked ??= action;
   }
 
   /** Containers labelled by spew whose appliance is gone: said once at boot, listed by `spew orphans`. */
@@ -214,35 +287,59 @@ export class Agent {
     }
   }
 
-  private async listen(server: Server): Promise<void> {
-    const { config } = this.opts;
-    // We hold the state dir's lock, so a socket file left here is from a dead agent.
-    unlinkQuietly(config.socket);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ path: config.socket, backlog: LISTEN_BACKLOG }, () => resolve());
-    });
-    chmodSync(config.socket, config.socket_mode);
-    const owner = resolveIdentity(config.socket_owner, config.socket_group);
-    if (owner) lchownSync(config.socket, config.socket_owner ? owner.uid : -1, owner.gid);
-  }
-
-  private async exit(how: Exit, work: (how: Exit) => Promise<void>): Promise<void> {
+  private async exit(how: Exit): Promise<void> {
     if (this.exitStarted) return;
     this.exitStarted = true;
     this.logger.info(how === 'stop' ? 'stopping every appliance, then exiting' : 'handing off: exiting, appliances keep running');
-    try {
-      await work(how);
-    } catch (err) {
-      this.logger.error(`shutdown: ${errorMessage(err)}`);
-    }
+    await this.steps.undo(how);
     this.logger.info('agent exited');
     await new Promise<void>((resolve) => {
       this.logger.on('finish', resolve);
       this.logger.end();
     });
+    this.stopLoggingStrayErrors?.();
     this.resolveDone();
   }
+}
+
+function lockStateDir(stateDir: string): Step<Exit> {
+  const lock = InstanceLock.acquire(stateDir);
+  return { dispose: () => lock.release() };
+}
+
+async function openEventLog(stateDir: string): Promise<Step<Exit> & { events: EventLog }> {
+  const events = new EventLog(stateDir);
+  try {
+    await events.loadRecent();
+  } catch (err) {
+    events.close();
+    throw err;
+  }
+  return { events, dispose: () => events.close() };
+}
+
+async function listen(server: Server, socket: string): Promise<void> {
+  // We hold the state dir's lock, so a socket file left here is from a dead agent.
+  unlinkQuietly(socket);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ path: socket, backlog: LISTEN_BACKLOG }, () => resolve());
+  });
+}
+
+/**
+ * Once the agent is up, a bug in one request's path must not take every appliance's supervision
+ * down with it. Answers what removes the listeners.
+ */
+function logStrayErrors(logger: Logger): () => void {
+  const uncaught = (err: Error): void => void logger.error(`uncaught: ${errorStack(err)}`);
+  const unhandled = (reason: unknown): void => void logger.error(`unhandled rejection: ${errorMessage(reason)}`);
+  process.on('uncaughtException', uncaught);
+  process.on('unhandledRejection', unhandled);
+  return () => {
+    process.off('uncaughtException', uncaught);
+    process.off('unhandledRejection', unhandled);
+  };
 }
 
 function unlinkQuietly(path: string): void {
