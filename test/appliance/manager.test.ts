@@ -1,0 +1,197 @@
+/**
+ * The manager's parts working together, on a scripted runner and a fake clock: no process is
+ * started and nothing sleeps. The state dir is real (a temporary one), as the manager saves
+ * what it is asked before it acts on it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from 'winston';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Appliance } from '../../src/appliance/appliance.js';
+import type { HookStarterFactory } from '../../src/appliance/hook-dispatcher.js';
+import { Manager } from '../../src/appliance/manager.js';
+import { parseApplianceSources } from '../../src/config/appliance-file.js';
+import type { ApplianceState } from '../../src/model/appliance-state.js';
+import { EventLog } from '../../src/store/event-log.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { elapse, ScriptedRunner, settle } from '../support/scripted-runner.js';
+
+const DEFAULTS = { stop_timeout_ms: 10_000, depends_timeout_ms: 60_000 };
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** What an appliance file says, read by the config's own reader. */
+function items(toml: string) {
+  return parseApplianceSources([{ file: 'a.toml', content: toml }], DEFAULTS);
+}
+
+/** A manager on a fresh (or the given) state dir and its own scripted runner; `boot` loads `toml` on a first boot. */
+function bench(stateDir?: string) {
+  const dir = stateDir ?? mkdtempSync(join(tmpdir(), 'spew-manager-test-'));
+  if (!stateDir) dirs.push(dir);
+  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+  const runner = new ScriptedRunner(clock);
+  const hooks: string[] = [];
+  const recordHooks: HookStarterFactory = () => ({ run: (_actions, ctx) => void hooks.push(`${ctx.appliance} ${ctx.event}`) });
+  const events = new EventLog(dir);
+  const manager = new Manager({
+    stateDir: dir,
+    logDir: join(dir, 'logs'),
+    applianceLogs: { max_bytes: 1024 * 1024, max_files: 1 },
+    runner,
+    events,
+    logger: createLogger({ silent: true }),
+    supervision: { max_restarts: 1000, window_ms: 1000, jitter_ms: 0, depends_timeout_ms: 60_000 },
+    historyLimit: 10,
+    stopTimeoutMs: 10_000,
+    clock,
+    timers: clock,
+    random: () => 0,
+    hooks: recordHooks,
+  });
+  return {
+    dir, clock, runner, manager, hooks,
+    boot: (toml = '') => manager.boot(async () => items(toml)),
+    elapse: (ms: number) => elapse(clock, ms),
+    /** Resolves once `name` is in `state`. */
+    reaches: (name: string, state: ApplianceState) => manager.get(name).until(new Set([state])),
+    /** The order in which the runs of these appliances were started, as "name#n". */
+    startOrder: (...names: string[]) => runner.runs.filter((r) => r.how === 'started' && names.includes(r.def.name)).map((r) => `${r.def.name}#${runner.runsOf(r.def.name).indexOf(r) + 1}`),
+    /** Lets go of everything, leaving what runs for the next manager on this state dir. */
+    handOff: async () => {
+      await manager.handOff('handoff');
+      events.close();
+    },
+  };
+}
+
+const DB_AND_WEB = [
+  '[db]', 'command = "db"', 'restart = { crash = "restart", limit = { n = 10, wait = "1s" } }', '',
+  '[web]', 'command = "web"', 'depends = ["db"]', 'restart = { dependency = "restart", limit = { n = 10, wait = "500ms" } }', '',
+].join('\n');
+
+describe('Manager: dependencies', () => {
+  it('starts an appliance only once what it depends on runs', async () => {
+    const { runner, boot, startOrder } = bench();
+    await boot(DB_AND_WEB);
+    expect(startOrder('db', 'web')).toEqual(['db#1', 'web#1']);
+    expect(runner.live('web')?.at).toBeGreaterThanOrEqual(runner.live('db')?.at ?? Infinity);
+  });
+
+  it('restarts the dependents of an appliance that crashed and was restarted, after it runs again', async () => {
+    const { runner, manager, boot, elapse, startOrder } = bench();
+    await boot(DB_AND_WEB);
+    const firstWeb = runner.live('web');
+    runner.crash('db');
+    await settle();
+    // web is stopped at once, and waits for db before it starts again.
+    expect(firstWeb?.stops.map((s) => s.signal)).toEqual(['SIGTERM']);
+    expect(manager.get('web').state).toBe('waiting');
+    await elapse(1000);
+    expect(startOrder('db', 'web')).toEqual(['db#1', 'web#1', 'db#2', 'web#2']);
+    expect(manager.status([]).map((s) => [s.name, s.state, s.restarts])).toEqual([['db', 'running', 1], ['web', 'running', 1]]);
+  });
+
+  it('keeps a start waiting for a dependency that is stopped, and starts it when the dependency runs', async () => {
+    const { runner, manager, boot, elapse, reaches } = bench();
+    await boot(DB_AND_WEB);
+    await manager.stop('web', false);
+    await manager.stop('db', false);
+    const started = manager.start('web');
+    await reaches('web', 'waiting');
+    await elapse(30_000);
+    expect(manager.get('web').state).toBe('waiting');
+    expect(runner.live('web')).toBeUndefined();
+    await manager.start('db');
+    await started;
+    expect(manager.get('web').state).toBe('running');
+    expect(runner.runsOf('web')).toHaveLength(2);
+  });
+
+  it('gives up a start whose dependency does not run within depends_timeout', async () => {
+    const { runner, manager, boot, elapse, reaches } = bench();
+    await boot(DB_AND_WEB);
+    await manager.stop('web', false);
+    await manager.stop('db', false);
+    const started = manager.start('web');
+    await reaches('web', 'waiting');
+    await elapse(60_000);
+    await started;
+    expect(manager.get('web').state).toBe('stopped');
+    expect(runner.runsOf('web')).toHaveLength(1);
+  });
+});
+
+describe('Manager: requests', () => {
+  it('starts an appliance again with restart after it was stopped', async () => {
+    const { runner, manager, boot } = bench();
+    await boot('[web]\ncommand = "web"\n');
+    await manager.stop('web', false);
+    expect(manager.get('web').state).toBe('stopped');
+    await manager.restart('web');
+    const web = manager.get('web');
+    expect([web.state, web.desired]).toEqual(['running', 'running']);
+    expect(runner.runsOf('web').map((run) => run.stops.length)).toEqual([1, 0]);
+  });
+
+  it('restarts an appliance onto a changed definition on apply, and leaves an unchanged one alone', async () => {
+    const { runner, manager, boot } = bench();
+    await boot('[web]\ncommand = "web v1"\n\n[db]\ncommand = "db"\n');
+    const dry = await manager.apply(items('[web]\ncommand = "web v2"\n\n[db]\ncommand = "db"\n'), { dryRun: true, prune: false });
+    expect(dry.map((e) => [e.name, e.action])).toEqual([['web', 'update'], ['db', 'unchanged']]);
+    expect(runner.runs).toHaveLength(2);
+    const plan = await manager.apply(items('[web]\ncommand = "web v2"\n\n[db]\ncommand = "db"\n'), { dryRun: false, prune: false });
+    expect(plan.map((e) => [e.name, e.action])).toEqual([['web', 'update'], ['db', 'unchanged']]);
+    expect(runner.runsOf('web').map((run) => run.def.command)).toEqual(['web v1', 'web v2']);
+    expect(runner.runsOf('web')[0]?.ended).toBeDefined();
+    expect(runner.runsOf('db')).toHaveLength(1);
+    expect(manager.get('web').state).toBe('running');
+    expect(manager.historyOf('web').versions.map((v) => v.version)).toEqual([1, 2]);
+  });
+
+  it('removes an appliance that a pruning apply no longer names, and only one a file made', async () => {
+    const { runner, manager, boot } = bench();
+    await boot('[web]\ncommand = "web"\n\n[db]\ncommand = "db"\n');
+    const plan = await manager.apply(items('[db]\ncommand = "db"\n'), { dryRun: false, prune: true });
+    expect(plan.map((e) => [e.name, e.action])).toEqual([['db', 'unchanged'], ['web', 'remove']]);
+    expect(manager.all().map((a: Appliance) => a.name)).toEqual(['db']);
+    expect(runner.runsOf('web')[0]?.ended).toBeDefined();
+  });
+});
+
+describe('Manager: hooks', () => {
+  it('fires the hooks of a crash loop in the order of what happened', async () => {
+    const { runner, boot, elapse, hooks } = bench();
+    const hook = (event: string): string => `${event} = [{ run = "true" }]`;
+    runner.script('app', { run: 'for', ms: 100, then: { exit: 3 } });
+    await boot(['[app]', 'command = "app"', 'restart = { crash = "restart", limit = { n = 1, wait = "1s" } }', '[app.hooks]', ...['start', 'crash', 'restart', 'failed'].map(hook), ''].join('\n'));
+    await elapse(5_000);
+    expect(hooks).toEqual(['app start', 'app crash', 'app restart', 'app start', 'app crash', 'app failed']);
+  });
+});
+
+describe('Manager: takeover', () => {
+  it('adopts what still runs and restarts, by its policy, what ended while no agent ran', async () => {
+    const first = bench();
+    await first.boot('[kept]\ncommand = "kept"\n\n[crashed]\ncommand = "crashed"\nrestart = "crash"\n\n[done]\ncommand = "done"\nrestart = "never"\n');
+    await first.handOff();
+
+    const next = bench(first.dir);
+    next.runner.adoption('kept', { kind: 'running', script: 'forever' });
+    next.runner.adoption('crashed', { kind: 'exited', reason: { kind: 'exit', code: 3 } });
+    next.runner.adoption('done', { kind: 'exited', reason: { kind: 'exit', code: 3 } });
+    await next.boot();
+    await settle();
+    expect(next.runner.runs.map((run) => [run.def.name, run.how])).toEqual([['kept', 'adopted'], ['crashed', 'started']]);
+    expect(next.manager.status([]).map((s) => [s.name, s.state, s.last_exit])).toEqual([
+      ['crashed', 'running', 'exit 3'],
+      ['done', 'crashed', 'exit 3'],
+      ['kept', 'running', null],
+    ]);
+    await next.handOff();
+  });
+});
