@@ -13,7 +13,7 @@
  * Every other signal that can be caught is ignored (agent-signals.ts); one that asks for an exit
  * during boot is carried out once the boot is done.
  */
-import { chmodSync, existsSync, lchownSync, unlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -28,8 +28,9 @@ import type { ItemDefaults } from '../config/item-validator.js';
 import type { ApplianceDefinition } from '../model/appliance-definition.js';
 import type { LayerProgress } from '../model/image-pull.js';
 import { createAgentLogger } from '../logs/agent-logger.js';
-import { ShellRunner } from '../runners/shell-runner.js';
 import { RunnerSet } from '../runners/runner-set.js';
+import { RUNNER_REGISTRY } from '../runners/runner-registry.js';
+import type { ContainerRuntime, OrphanContainer } from '../runners/container-runtime.js';
 import { PullFeed } from '../images/pull-feed.js';
 import { lastLineTime } from '../logs/last-line-time.js';
 import { applianceLogPath } from '../logs/appliance-log-path.js';
@@ -142,7 +143,7 @@ export class Agent {
         pulls,
         upgrader,
         engine,
-        orphans: async () => (await runner.loadDocker()).orphans(manager.all().map((a) => a.ref)),
+        orphans: async () => orphansOf(await runner.containerRuntimes(true), manager),
       },
     }));
     // Not a step: errors nobody caught are logged until the agent has gone, past the last undo.
@@ -161,31 +162,29 @@ export class Agent {
     return { dispose: unhandle };
   }
 
-  private makeRunners(imagePins: LateBound<Pick<Manager, 'pinImage'>>): RunnerStep {
+  private async makeRunners(imagePins: LateBound<Pick<Manager, 'pinImage'>>): Promise<RunnerStep> {
     const { config } = this.opts;
     const pulls = new PullFeed();
     const publishPull = (def: ApplianceDefinition, event: LayerProgress): void => pulls.publish({ ...event, ref: def.ref, name: def.name, image: def.image ?? '' });
     let engine: EngineAnswer | undefined;
-    const shell = new ShellRunner(config.state_dir, (message) => this.logger.warn(message));
-    const runner = new RunnerSet(shell, async () => {
-      engine = { state: 'unreachable', detail: 'connecting' };
-      const { DockerRunner } = await import('../runners/docker/docker-runner.js');
-      return new DockerRunner({
-        instance: shell.instance,
-        onEngineState: (state, detail) => {
-          engine = { state, detail };
-          this.logger.log(state === 'reachable' ? 'info' : 'warn', `docker: ${state}${detail ? ` (${detail})` : ''}`);
-        },
-        lastLogTime: (def) => lastLineTime(applianceLogPath(config.log_dir, def.name)),
-        onImageChosen: (def, tag, digest) => imagePins.get().pinImage(def.ref, tag, digest),
-        onPullProgress: publishPull,
-      });
-    }, () => process.env.DOCKER_HOST !== undefined || existsSync('/var/run/docker.sock'));
+    const runner = new RunnerSet(RUNNER_REGISTRY, {
+      stateDir: config.state_dir,
+      warn: (message) => this.logger.warn(message),
+      onEngineState: (state, detail) => {
+        engine = { state, detail };
+        this.logger.log(state === 'reachable' ? 'info' : 'warn', `docker: ${state}${detail ? ` (${detail})` : ''}`);
+      },
+      lastLogTime: (def) => lastLineTime(applianceLogPath(config.log_dir, def.name)),
+      onImageChosen: (def, tag, digest) => imagePins.get().pinImage(def.ref, tag, digest),
+      onPullProgress: publishPull,
+    });
+    await runner.open();
     return {
       runner,
       pulls,
       publishPull,
-      engine: () => engine,
+      // Until the engine's first word, it is being connected to.
+      engine: () => engine ?? (runner.usesContainers ? { state: 'unreachable', detail: 'connecting' } : undefined),
       // Nothing of their own to undo: what they take up, they take when the manager prepares
       // them, and the manager lets go of it (its hand-off detaches them).
       dispose: () => undefined,
@@ -213,7 +212,7 @@ export class Agent {
       random: systemRandom,
     });
     imagePins.bind(manager);
-    const upgrader = new Upgrader(manager, () => runners.runner.dockerRunner(), runners.publishPull);
+    const upgrader = new Upgrader(manager, (def) => runners.runner.containerRuntime(def), runners.publishPull);
     const autoUpgrader = new AutoUpgrader(upgrader, (line) => this.logger.warn(line));
     autoUpgrades.bind(autoUpgrader);
     try {
@@ -277,11 +276,10 @@ export class Agent {
 
   /** Containers labelled by spew whose appliance is gone: said once at boot, listed by `spew orphans`. */
   private async reportOrphans(manager: Manager, runner: RunnerSet): Promise<void> {
-    const docker = runner.dockerIfUsed;
-    if (!docker) return;
+    const runtimes = await runner.containerRuntimes(false);
+    if (runtimes.length === 0) return;
     try {
-      const orphans = await docker.orphans(manager.all().map((a) => a.ref));
-      for (const o of orphans) this.logger.warn(`docker: container ${o.name} (${o.state}) belongs to appliance ${o.appliance} (ref ${o.ref}), which this agent does not have`);
+      for (const o of await orphansOf(runtimes, manager)) this.logger.warn(`docker: container ${o.name} (${o.state}) belongs to appliance ${o.appliance} (ref ${o.ref}), which this agent does not have`);
     } catch (err) {
       this.logger.warn(`docker: cannot list containers: ${errorMessage(err)}`);
     }
@@ -300,6 +298,12 @@ export class Agent {
     this.stopLoggingStrayErrors?.();
     this.resolveDone();
   }
+}
+
+/** The containers of these runtimes that none of the manager's appliances accounts for. */
+async function orphansOf(runtimes: ContainerRuntime[], manager: Manager): Promise<OrphanContainer[]> {
+  const refs = manager.all().map((a) => a.ref);
+  return (await Promise.all(runtimes.map((runtime) => runtime.orphans(refs)))).flat();
 }
 
 function lockStateDir(stateDir: string): Step<Exit> {

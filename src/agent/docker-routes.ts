@@ -2,6 +2,7 @@
  * The API of container appliances: pull progress, the engine's leftovers, and upgrades. Added
  * to the same router as every other route (api-routes.ts).
  */
+import { capabilitiesOf } from '../model/appliance-type.js';
 import { routes } from '../api/routes.js';
 import type { EngineAnswer, OrphansAnswer } from '../api/wire.js';
 import type { ApplianceService } from '../appliance/appliance-service.js';
@@ -53,7 +54,7 @@ export function addDockerRoutes(router: HttpRouter, api: DockerApi): void {
     });
     const chosen = ids.length > 0
       ? ids.map((id) => manager.get(id))
-      : manager.all().filter((a) => a.definition.type === 'docker' && a.definition.options.vsn !== undefined);
+      : manager.all().filter((a) => capabilitiesOf(a.definition.type).upgrades && a.definition.options.vsn !== undefined);
     const upgrades = await Promise.all(chosen.map(async (appliance) => {
       const entry = { name: appliance.name, ref: appliance.ref };
       try {

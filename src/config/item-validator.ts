@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
-import { APPLIANCE_TYPES, HOOK_EVENTS, type ApplianceType, type Dependency, type HookAction, type HookEvent, type Hooks, type ItemOpts } from '../model/appliance-definition.js';
+import { HOOK_EVENTS, type Dependency, type HookAction, type HookEvent, type Hooks, type ItemOpts } from '../model/appliance-definition.js';
+import { APPLIANCE_TYPES, runsImages, type ApplianceType } from '../model/appliance-type.js';
 import type { Command } from '../model/command.js';
 import { shorthandPolicy, type RestartPolicy } from '../model/restart-policy.js';
 import type { MonitorSpec, WatcherSpec } from '../model/watcher-spec.js';
@@ -14,7 +15,7 @@ import { isTable } from './is-table.js';
 import { formatKeyPath } from './key-path.js';
 import { unknownKeyMessage } from './unknown-key-message.js';
 import { parseSpec } from './spec-parser.js';
-import { checkTypeKeys, readDigest, readImage, readTag, readUpgrade } from './docker-item-reader.js';
+import { checkTypeKeys, readDigest, readImage, readTag, readUpgrade } from './image-item-reader.js';
 
 
 /** Where an item came from: a file table (with positions) or an API body (without). */
@@ -62,8 +63,9 @@ export function validateItem(
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(ITEM_READERS, key)) report([key], unknownKeyMessage(key, ITEM_KEYS));
   }
-  // A container may run its image's own command; a shell appliance has nothing else to run.
-  if (raw.command === undefined && !ctx.defaultsOnly && raw.type !== 'docker') {
+  // A container may run its image's own command; a process has nothing else to run.
+  const runsAnImage = APPLIANCE_TYPES.some((type) => type === raw.type && runsImages(type));
+  if (raw.command === undefined && !ctx.defaultsOnly && !runsAnImage) {
     report(['command'], 'missing: give a string to run with /bin/sh -c, or an array of strings (argv)');
   }
 
@@ -133,11 +135,11 @@ function expectedOneOf(choices: readonly string[]): string {
   return choices.length === 1 ? `expected ${choices[0]}` : `expected one of ${choices.join(', ')}`;
 }
 
-function readType(value: unknown, path: Path, report: Report): unknown {
-  if (!APPLIANCE_TYPES.includes(value as ApplianceType)) {
-    report(path, expectedOneOf(APPLIANCE_TYPES.map((t) => JSON.stringify(t))));
-  }
-  return value;
+/** An unknown type is reported; the item's other keys are then checked as a shell appliance's. */
+function readType(value: unknown, path: Path, report: Report): ApplianceType {
+  const type = APPLIANCE_TYPES.find((t) => t === value);
+  if (type === undefined) report(path, expectedOneOf(APPLIANCE_TYPES.map((t) => JSON.stringify(t))));
+  return type ?? 'shell';
 }
 
 

@@ -6,10 +6,7 @@
 import type { RestartPolicy } from './restart-policy.js';
 import type { MonitorSpec, WatcherSpec } from './watcher-spec.js';
 import type { Command } from './command.js';
-
-/** The runner that makes an appliance run. */
-export type ApplianceType = 'shell' | 'docker';
-export const APPLIANCE_TYPES: readonly ApplianceType[] = ['shell', 'docker'];
+import type { ApplianceType } from './appliance-type.js';
 
 /** A hook action, parsed and validated now, run by supervision later. */
 export type HookAction = { run: string; timeout_ms?: number } | { post: string; timeout_ms?: number };

@@ -9,12 +9,17 @@
  * Reading another user's /proc/PID/environ needs root, which a plain-user agent is not: it
  * then finds its own processes only, which are all of its runs.
  */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { ProcessIdentity } from './process-group.js';
 
 /** The name of the variable that marks every process of an instance. */
 export const INSTANCE_VARIABLE = 'SPEW_INSTANCE';
+
+/** What marks the runs of the agent on `stateDir`: the state dir's real path. */
+export function instanceOf(stateDir: string): string {
+  return realpathSync(stateDir);
+}
 
 export interface InstanceProcess extends ProcessIdentity {
   /** Its session: the pid of the shim that started the run it belongs to. */

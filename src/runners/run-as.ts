@@ -5,6 +5,7 @@
  * host-side commands get its environment and run as the agent.
  */
 import type { ApplianceDefinition } from '../model/appliance-definition.js';
+import { runsImages } from '../model/appliance-type.js';
 
 export interface RunAs {
   /** Added to the agent's own environment. */
@@ -15,7 +16,7 @@ export interface RunAs {
 }
 
 export function runAsOf(def: ApplianceDefinition): RunAs {
-  if (def.type === 'docker') return { env: def.env };
+  if (runsImages(def.type)) return { env: def.env };
   return {
     env: def.env,
     ...(def.cwd !== undefined && { cwd: def.cwd }),

@@ -1,54 +1,75 @@
 /**
- * The one place that picks the runner for an appliance's type. The Docker runner is loaded and
- * made when the first docker appliance is prepared (every appliance is prepared before anything
- * else is asked of it), so an agent with only shell appliances neither loads dockerode (some
- * megabytes of memory) nor opens the engine's socket (nor reports it unreachable).
+ * The one place that picks the runner for an appliance's type, from the runner registry. A
+ * runner loaded when needed is made when the first appliance of its type is prepared (every
+ * appliance is prepared before anything else is asked of it), so an agent with only shell
+ * appliances neither loads dockerode (some megabytes of memory) nor opens the engine's socket
+ * (nor reports it unreachable).
  */
+import { SpewError } from '../common/errors.js';
 import type { ApplianceDefinition } from '../model/appliance-definition.js';
+import { APPLIANCE_TYPES, runsImages, type ApplianceType } from '../model/appliance-type.js';
 import type { OutputCapture } from '../logs/output-capture.js';
-import type { DockerRunner } from './docker/docker-runner.js';
+import type { ContainerRuntime } from './container-runtime.js';
+import type { RunnerContext, RunnerRegistry } from './runner-registry.js';
 import type { Adoption, Departure, FoundRun, RunHandle, Runner, SurveyScope } from './runner.js';
 
 export class RunnerSet implements Runner {
-  private docker: DockerRunner | undefined;
+  private readonly loading = new Map<ApplianceType, Promise<Runner>>();
+  private readonly made = new Map<ApplianceType, Runner>();
   private readonly surveyedBy = new WeakMap<FoundRun, Runner>();
-  private loading: Promise<DockerRunner> | undefined;
 
   constructor(
-    private readonly shell: Runner,
-    private readonly makeDocker: () => Promise<DockerRunner>,
-    /** Whether a Docker engine may be there to ask (DOCKER_HOST, or the default socket). */
-    private readonly engineMayRun: () => boolean = () => false,
+    private readonly registry: RunnerRegistry,
+    private readonly ctx: RunnerContext,
   ) {}
 
-  /** The Docker runner; only a docker appliance that has been prepared can ask for it. */
-  dockerRunner(): DockerRunner {
-    if (!this.docker) throw new Error('no docker appliance has been prepared: the Docker runner is not loaded');
-    return this.docker;
+  /** Makes the runners that are made at once. */
+  async open(): Promise<void> {
+    await Promise.all(APPLIANCE_TYPES.filter((type) => this.registry[type].load === 'at-once').map((type) => this.load(type)));
   }
 
-  /** The Docker runner, loaded now if no docker appliance has needed it yet (`spew orphans`). */
-  async loadDocker(): Promise<DockerRunner> {
-    this.loading ??= this.makeDocker().then((docker) => (this.docker = docker));
-    return this.loading;
+  /** The runner of `type`, made now if it was not yet. */
+  load(type: ApplianceType): Promise<Runner> {
+    let loading = this.loading.get(type);
+    if (!loading) {
+      loading = this.registry[type].create(this.ctx).then((runner) => {
+        this.made.set(type, runner);
+        return runner;
+      });
+      this.loading.set(type, loading);
+    }
+    return loading;
   }
 
-  /** The Docker runner if any docker appliance made one. */
-  get dockerIfUsed(): DockerRunner | undefined {
-    return this.docker;
+  /**
+   * The container runtime of an appliance whose runs are containers; only one that has been
+   * prepared can ask for it (it is made then).
+   */
+  containerRuntime(def: ApplianceDefinition): ContainerRuntime {
+    if (!runsImages(def.type)) throw new SpewError('INVALID_REQUEST', `${def.name} is a ${def.type} appliance: it runs no image`);
+    // The registry's type makes a runner of containers a ContainerRuntime.
+    return this.of(def) as ContainerRuntime;
+  }
+
+  /** The container runtimes made so far; with `makeAll`, every one there is, made now. */
+  async containerRuntimes(makeAll: boolean): Promise<ContainerRuntime[]> {
+    const types = APPLIANCE_TYPES.filter((type) => runsImages(type) && (makeAll || this.made.has(type)));
+    return (await Promise.all(types.map((type) => this.load(type)))) as ContainerRuntime[];
+  }
+
+  /** Whether a runner of containers is being made or has been: an engine is being asked. */
+  get usesContainers(): boolean {
+    return APPLIANCE_TYPES.some((type) => runsImages(type) && this.loading.has(type));
   }
 
   private of(def: ApplianceDefinition): Runner {
-    switch (def.type) {
-      case 'shell':
-        return this.shell;
-      case 'docker':
-        return this.dockerRunner();
-    }
+    const runner = this.made.get(def.type);
+    if (!runner) throw new Error(`no ${def.type} appliance has been prepared: its runner is not loaded`);
+    return runner;
   }
 
   async prepare(items: { def: ApplianceDefinition; capture: OutputCapture }[]): Promise<void> {
-    if (items.some((item) => item.def.type === 'docker')) await this.loadDocker();
+    await Promise.all([...new Set(items.map((item) => item.def.type))].map((type) => this.load(type)));
     const byRunner = new Map<Runner, typeof items>();
     for (const item of items) {
       const runner = this.of(item.def);
@@ -62,12 +83,13 @@ export class RunnerSet implements Runner {
   }
 
   /**
-   * The shell runner's survey, and the Docker runner's when one is loaded; for `all`, also when
-   * none is yet but an engine may be there (its containers could be this instance's).
+   * The surveys of the runners made; for `all`, also of those not made yet whose runs may be
+   * on the host (an engine there to ask: its containers could be this instance's).
    */
   async survey(scope: SurveyScope): Promise<FoundRun[]> {
-    if (scope === 'all' && !this.docker && this.engineMayRun()) await this.loadDocker();
-    const found = await Promise.all([this.shell, this.docker].map(async (runner) => {
+    if (scope === 'all') await Promise.all(APPLIANCE_TYPES.filter((type) => this.registry[type].mayHaveRuns()).map((type) => this.load(type)));
+    const found = await Promise.all(APPLIANCE_TYPES.map(async (type) => {
+      const runner = this.made.get(type);
       const runs = runner ? await runner.survey(scope) : [];
       for (const run of runs) this.surveyedBy.set(run, runner as Runner);
       return runs;
@@ -92,6 +114,6 @@ export class RunnerSet implements Runner {
   }
 
   async detach(how: Departure): Promise<void> {
-    await Promise.all([this.shell.detach(how), this.docker?.detach()]);
+    await Promise.all([...this.made.values()].map((runner) => runner.detach(how)));
   }
 }

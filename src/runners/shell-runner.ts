@@ -10,7 +10,7 @@
  * spools `out.spool` and `err.spool` with the reader's `log.pos`, and the shim's `pid` and
  * `exit` records.
  */
-import { closeSync, constants, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, rmSync, statSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ApplianceDefinition } from '../model/appliance-definition.js';
@@ -19,7 +19,7 @@ import { SpoolReader } from '../logs/spool-reader.js';
 import { errorMessage } from '../common/errors.js';
 import { makeOwnDir, readOwnFile } from '../common/own-files.js';
 import { makeFifos, openFifo, probeWriter } from './fifo.js';
-import { endSession, INSTANCE_VARIABLE, scanInstance, sessionMembers, type InstanceSession } from './instance-scan.js';
+import { endSession, INSTANCE_VARIABLE, instanceOf, scanInstance, sessionMembers, type InstanceSession } from './instance-scan.js';
 import { LogKeeper } from './log-keeper.js';
 import { processState, sinceBoot, stillRunning } from './process-group.js';
 import type { Adoption, Departure, FoundRun, RunHandle, Runner } from './runner.js';
@@ -104,7 +104,7 @@ export class ShellRunner implements Runner {
     private readonly onTrouble: (message: string) => void,
     private readonly options: ShellRunnerOptions = {},
   ) {
-    this.instance = realpathSync(stateDir);
+    this.instance = instanceOf(stateDir);
     this.keeper = new LogKeeper(join(stateDir, 'keeper'), {
       onData: (runDir) => this.drainSoon(runDir === '*' ? [...this.runDirs.keys()] : [runDir.slice(runDir.lastIndexOf('/') + 1)]),
       onDropped: (runDir, stream, lines, why) => this.runDirs.get(runDir.slice(runDir.lastIndexOf('/') + 1))?.reader.lost(lines, `std${stream} could not be spooled: ${why}`),

@@ -3,7 +3,7 @@
  * short, emptied, overwritten or edited by hand is named with what is wrong in it and where,
  * never handed on to code that would trip over it later.
  */
-import { APPLIANCE_TYPES } from '../model/appliance-definition.js';
+import { APPLIANCE_TYPES } from '../model/appliance-type.js';
 import type { PersistedAppliance } from '../model/persisted-appliance.js';
 
 export const STATE_FORMAT = 1;

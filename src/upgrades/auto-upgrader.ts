@@ -5,6 +5,7 @@
  * Only a running appliance is upgraded (as watchtower does): one an operator stopped, perhaps to
  * pin it to an older tag by hand, is left as it is until it runs again.
  */
+import { capabilitiesOf } from '../model/appliance-type.js';
 import type { Appliance } from '../appliance/appliance.js';
 import { errorMessage } from '../common/errors.js';
 import type { Upgrader } from './upgrader.js';
@@ -31,7 +32,7 @@ export class AutoUpgrader {
     const wanted = new Map<string, { appliance: Appliance; interval_ms: number }>();
     for (const appliance of appliances) {
       const upgrade = appliance.definition.upgrade;
-      if (appliance.definition.type === 'docker' && upgrade?.policy === 'auto') wanted.set(appliance.ref, { appliance, interval_ms: upgrade.interval_ms });
+      if (capabilitiesOf(appliance.definition.type).upgrades && upgrade?.policy === 'auto') wanted.set(appliance.ref, { appliance, interval_ms: upgrade.interval_ms });
     }
     for (const [ref, entry] of this.tracked) {
       if (wanted.get(ref)?.interval_ms === entry.interval_ms) continue;

@@ -18,8 +18,8 @@ import { describeExit } from '../model/appliance-state.js';
 import { SpewError } from '../common/errors.js';
 import type { LayerProgress } from '../model/image-pull.js';
 import { repositoryOf } from '../images/image-source.js';
-import { publishesFixedHostPorts } from '../runners/docker/container-spec.js';
-import type { DockerRunner } from '../runners/docker/docker-runner.js';
+import { capabilitiesOf } from '../model/appliance-type.js';
+import type { ContainerRuntime } from '../runners/container-runtime.js';
 import { HealthWatch } from '../watchers/health-watch.js';
 import { Trial, type TrialVerdict } from './trial.js';
 import type { RawItem, VersionSource } from '../model/appliance-version.js';
@@ -37,24 +37,25 @@ export class Upgrader {
 
   constructor(
     private readonly host: Pick<ApplianceService, 'get' | 'redefine' | 'announce' | 'stopRun' | 'startRun'>,
-    private readonly docker: () => DockerRunner,
+    /** The container runtime that runs `def`, an appliance whose image can be upgraded. */
+    private readonly runtime: (def: ApplianceDefinition) => ContainerRuntime,
     private readonly onProgress: (def: ApplianceDefinition, event: LayerProgress) => void,
   ) {}
 
   /** The tag its constraint admits today, next to the one it runs. */
   async check(id: string): Promise<{ current: string | null; available: string }> {
-    const def = dockerDefinition(this.host.get(id));
-    return { current: currentTag(def), available: (await this.docker().images.newest(def)).tag };
+    const def = upgradable(this.host.get(id));
+    return { current: currentTag(def), available: (await this.runtime(def).images.newest(def)).tag };
   }
 
   async upgrade(id: string, to?: string): Promise<UpgradeOutcome> {
     const appliance = this.host.get(id);
-    const def = dockerDefinition(appliance);
+    const def = upgradable(appliance);
     return this.exclusively(def, async () => {
-      const tag = to ?? (await this.docker().images.newest(def)).tag;
+      const tag = to ?? (await this.runtime(def).images.newest(def)).tag;
       const from = currentTag(def);
       if (from === tag) return { outcome: 'current', from, to: tag };
-      const pulled = await this.docker().images.ensure(repositoryOf(def), tag, (event) => this.onProgress(def, event));
+      const pulled = await this.runtime(def).images.ensure(repositoryOf(def), tag, (event) => this.onProgress(def, event));
       const { image_digest: _old, ...rest } = def;
       const target = { ...rest, image_tag: tag, ...(pulled.digest !== undefined && { image_digest: pulled.digest }) };
       return this.switchTo(appliance, target, { kind: 'upgrade', from, to: tag });
@@ -67,7 +68,7 @@ export class Upgrader {
    * one has proved itself.
    */
   async replace(appliance: Appliance, target: ApplianceDefinition, source: VersionSource, raw?: RawItem): Promise<UpgradeOutcome> {
-    return this.exclusively(dockerDefinition(appliance), () => this.switchTo(appliance, target, source, raw));
+    return this.exclusively(upgradable(appliance), () => this.switchTo(appliance, target, source, raw));
   }
 
   private async exclusively(def: ApplianceDefinition, work: () => Promise<UpgradeOutcome>): Promise<UpgradeOutcome> {
@@ -84,7 +85,7 @@ export class Upgrader {
     const def = appliance.definition;
     const from = currentTag(def);
     const to = currentTag(target) ?? '-';
-    const strategy = target.upgrade?.strategy ?? (publishesFixedHostPorts(target) ? 'stop-first' : 'start-first');
+    const strategy = target.upgrade?.strategy ?? (this.runtime(target).canRunBeside(target) ? 'start-first' : 'stop-first');
     const up = appliance.state === 'running' || appliance.state === 'alive';
     if (!up) {
       // Nothing runs to compare with: the next start runs the new definition.
@@ -103,8 +104,8 @@ export class Upgrader {
   }
 
   private async startFirst(appliance: Appliance, def: ApplianceDefinition, source: VersionSource, raw: RawItem | undefined): Promise<TrialVerdict> {
-    const docker = this.docker();
-    const handle = docker.startCandidate(def);
+    const runtime = this.runtime(def);
+    const handle = runtime.startCandidate(def);
     const trial = this.trialFor(def, appliance.watched);
     const health = new HealthWatch(def, (verdict) => (verdict.kind === 'up' ? trial.healthy() : trial.fail(`watcher ${verdict.kind}: ${verdict.detail}`)));
     void handle.up?.then((pid) => {
@@ -118,7 +119,7 @@ export class Upgrader {
     if (!verdict.passed) {
       handle.kill();
       await handle.exited;
-      await docker.discard(def);
+      await runtime.discard(def);
       return verdict;
     }
     await this.host.redefine(appliance, def, source, raw);
@@ -127,7 +128,7 @@ export class Upgrader {
       old.stop(def.stop_signal, def.stop_timeout_ms);
       await old.exited;
     }
-    await docker.promote(def);
+    await runtime.promote(def);
     return verdict;
   }
 
@@ -177,9 +178,9 @@ export class Upgrader {
   }
 }
 
-function dockerDefinition(appliance: Appliance): ApplianceDefinition {
+function upgradable(appliance: Appliance): ApplianceDefinition {
   const def = appliance.definition;
-  if (def.type !== 'docker') throw new SpewError('INVALID_REQUEST', `${def.name} is not a docker appliance: only containers are upgraded`);
+  if (!capabilitiesOf(def.type).upgrades) throw new SpewError('INVALID_REQUEST', `${def.name} is a ${def.type} appliance: only an appliance that runs an image is upgraded`);
   return def;
 }
 

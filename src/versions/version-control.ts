@@ -2,6 +2,7 @@
  * What operators do with versions: read the history, compare two versions, go back to one,
  * export appliances to recreate them elsewhere, and see where each setting came from.
  */
+import { capabilitiesOf } from '../model/appliance-type.js';
 import type { DiffAnswer, HistoryAnswer } from '../api/wire.js';
 import type { Appliance } from '../appliance/appliance.js';
 import type { ApplianceService } from '../appliance/appliance-service.js';
@@ -52,7 +53,7 @@ export class VersionControl {
     const target = to === undefined ? this.previous(history.versions) : history.get(to);
     const source = { kind: 'rollback', to_version: target.version } as const;
     const def = { ...target.definition, ...(appliance.definition.file !== undefined ? { file: appliance.definition.file } : {}) };
-    if (appliance.definition.type === 'docker' && def.type === 'docker') {
+    if (capabilitiesOf(appliance.definition.type).upgrades && capabilitiesOf(def.type).upgrades) {
       const result = await this.upgrader.replace(appliance, def, source, target.raw);
       return result.outcome === 'rolled-back'
         ? { outcome: 'refused', to: target.version, version: appliance.version, reason: result.reason }

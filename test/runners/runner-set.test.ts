@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplianceDefinition } from '../../src/model/appliance-definition.js';
-import type { DockerRunner } from '../../src/runners/docker/docker-runner.js';
+import type { ContainerRuntime } from '../../src/runners/container-runtime.js';
+import type { RunnerContext, RunnerRegistry } from '../../src/runners/runner-registry.js';
+import { TYPE_CAPABILITIES } from '../../src/model/appliance-type.js';
 import type { AdoptResult, FoundRun, RunHandle, Runner } from '../../src/runners/runner.js';
 import { RunnerSet } from '../../src/runners/runner-set.js';
 
@@ -40,21 +42,37 @@ class RecordingRunner implements Runner {
 
 const def = (name: string, type: 'shell' | 'docker') => ({ name, type }) as ApplianceDefinition;
 
+/** A registry of a shell runner made at once and a Docker runner made by `makeDocker` when needed. */
+async function runnerSet(shell: Runner, makeDocker: () => Promise<Runner>, engineMayRun = false): Promise<RunnerSet> {
+  const registry: RunnerRegistry = {
+    shell: { capabilities: TYPE_CAPABILITIES.shell, load: 'at-once', mayHaveRuns: () => true, create: async () => shell },
+    docker: { capabilities: TYPE_CAPABILITIES.docker, load: 'when-needed', mayHaveRuns: () => engineMayRun, create: async () => (await makeDocker()) as ContainerRuntime },
+  };
+  const set = new RunnerSet(registry, {} as RunnerContext);
+  await set.open();
+  return set;
+}
+
+/** The Docker runner the set made, if it made one. */
+async function dockerIfUsed(set: RunnerSet): Promise<unknown> {
+  return (await set.containerRuntimes(false))[0];
+}
+
 describe('RunnerSet', () => {
   it('sends each appliance to the runner of its type and makes the Docker runner only when needed', async () => {
     const shell = new RecordingRunner('shell');
     let made = 0;
     const docker = new RecordingRunner('docker');
-    const set = new RunnerSet(shell, async () => {
+    const set = await runnerSet(shell, async () => {
       made += 1;
-      return docker as unknown as DockerRunner;
+      return docker;
     });
     await set.prepare([{ def: def('a', 'shell'), capture: undefined as never }]);
     set.start(def('a', 'shell'));
     set.detach('handoff');
     expect(made).toBe(0);
-    expect(set.dockerIfUsed).toBeUndefined();
-    expect(() => set.dockerRunner()).toThrow(/not loaded/);
+    expect(await dockerIfUsed(set)).toBeUndefined();
+    expect(() => set.containerRuntime(def('c', 'docker'))).toThrow(/not loaded/);
 
     await set.prepare([
       { def: def('b', 'shell'), capture: undefined as never },
@@ -66,7 +84,7 @@ describe('RunnerSet', () => {
     expect(set.input(def('c', 'docker'), Buffer.from('x'))).toBe(true);
     set.release(def('b', 'shell'));
     set.detach('handoff');
-    expect(await set.loadDocker()).toBe(docker);
+    expect(await dockerIfUsed(set)).toBe(docker);
     expect(made).toBe(1);
     expect(shell.calls).toEqual(['prepare a', 'start a', 'detach', 'prepare b', 'release b', 'detach']);
     expect(docker.calls).toEqual(['prepare c,d', 'start c', 'adopt d', 'input c', 'detach']);
@@ -75,12 +93,12 @@ describe('RunnerSet', () => {
   it("surveys the Docker runner only once one is loaded, and stops a stray through the runner that found it", async () => {
     const shell = new RecordingRunner('shell');
     const docker = new RecordingRunner('docker');
-    const set = new RunnerSet(shell, async () => docker as unknown as DockerRunner);
+    const set = await runnerSet(shell, async () => docker);
     expect((await set.survey('loaded')).map((r) => r.ref)).toEqual(['shell-run']);
     // With no engine to ask, even a survey of all does not load the Docker runner.
     expect((await set.survey('all')).map((r) => r.ref)).toEqual(['shell-run']);
-    expect(set.dockerIfUsed).toBeUndefined();
-    await set.loadDocker();
+    expect(await dockerIfUsed(set)).toBeUndefined();
+    await set.load('docker');
     const found = await set.survey('loaded');
     expect(found.map((r) => r.ref)).toEqual(['shell-run', 'docker-run']);
     await set.stopStray(found[1] as FoundRun, 'SIGTERM', 1000);
@@ -90,9 +108,18 @@ describe('RunnerSet', () => {
 
   it('loads the Docker runner for a survey of all when an engine may be there', async () => {
     const docker = new RecordingRunner('docker');
-    const set = new RunnerSet(new RecordingRunner('shell'), async () => docker as unknown as DockerRunner, () => true);
+    const set = await runnerSet(new RecordingRunner('shell'), async () => docker, true);
     expect((await set.survey('loaded')).map((r) => r.ref)).toEqual(['shell-run']);
     expect((await set.survey('all')).map((r) => r.ref)).toEqual(['shell-run', 'docker-run']);
-    expect(set.dockerIfUsed).toBe(docker);
+    expect(await dockerIfUsed(set)).toBe(docker);
+  });
+
+  it('hands out a container runtime only for an appliance whose runs are containers', async () => {
+    const docker = new RecordingRunner('docker');
+    const set = await runnerSet(new RecordingRunner('shell'), async () => docker);
+    await set.prepare([{ def: def('c', 'docker'), capture: undefined as never }]);
+    expect(set.containerRuntime(def('c', 'docker'))).toBe(docker);
+    expect(() => set.containerRuntime(def('a', 'shell'))).toThrow('a is a shell appliance: it runs no image');
+    expect(set.usesContainers).toBe(true);
   });
 });

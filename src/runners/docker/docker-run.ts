@@ -2,9 +2,9 @@
  * One run of a container appliance, as the manager sees it (a RunHandle). The handle exists
  * before the container does: `start` must answer at once, the engine answers later. So:
  *
- *   pending --bind(id)--> created --live(pid)--> live --settle(reason)--> ended
- *      |                     |                                              ^
- *      +--------- fail(message): a spawn error -----------------------------+
+ *   pending --bind(id)--> created --markLive(pid)--> live --beginEnd()--> ending --settle--> ended
+ *      |                     |                          |                                   ^
+ *      +---------------------+--------------------------+--- settle(reason) / fail(message) +
  *
  * `pid` is 0 until the container runs (then the host PID of its init process); `up` resolves
  * with that PID, or with 0 when the run ended before it was up. A stop or kill asked for before
@@ -15,6 +15,22 @@ import type { RunHandle } from '../runner.js';
 
 export type Signaller = (containerId: string, signal: string) => void;
 
+/** Where a run stands; the container's id once the engine has made one. */
+type Phase =
+  | { kind: 'pending' }
+  | { kind: 'created'; id: string }
+  /** `oom`: the engine reported the container out of memory; its `die` follows. */
+  | { kind: 'live'; id: string; oom: boolean }
+  /** The runner is collecting the end of this run (logs, OOM check); further deaths are the same one. */
+  | { kind: 'ending'; id: string; oom: boolean }
+  | { kind: 'ended'; id: string | undefined };
+
+/** What spew asked of the run; a kill overrides a stop, and neither is asked twice. */
+type EndAsked =
+  | { kind: 'none' }
+  | { kind: 'stop'; signal: NodeJS.Signals; timeoutMs: number; killTimer?: NodeJS.Timeout }
+  | { kind: 'kill' };
+
 export class DockerRun implements RunHandle {
   readonly exited: Promise<ExitReason>;
   readonly up: Promise<number>;
@@ -23,19 +39,10 @@ export class DockerRun implements RunHandle {
   private resolveFollowed!: () => void;
   private currentPid = 0;
   private started = new Date();
-  private id: string | undefined;
-  private isLive = false;
-  private settled = false;
+  private phase: Phase = { kind: 'pending' };
+  private asked: EndAsked = { kind: 'none' };
   private resolveExit!: (reason: ExitReason) => void;
   private resolveUp!: (pid: number) => void;
-  private stopRequest: { signal: NodeJS.Signals; timeoutMs: number } | undefined;
-  private stopSent = false;
-  private killRequested = false;
-  private killTimer: NodeJS.Timeout | undefined;
-  /** The engine reported the container out of memory; its `die` follows. */
-  oomKilled = false;
-  /** The runner is collecting the end of this run (logs, OOM check); further deaths are the same. */
-  ending = false;
 
   constructor(
     readonly ref: string,
@@ -65,58 +72,80 @@ export class DockerRun implements RunHandle {
   }
 
   get containerId(): string | undefined {
-    return this.id;
+    return this.phase.kind === 'pending' ? undefined : this.phase.id;
   }
 
   get live(): boolean {
-    return this.isLive;
+    return this.phase.kind === 'live';
   }
 
   get ended(): boolean {
-    return this.settled;
+    return this.phase.kind === 'ended';
+  }
+
+  /** Its end is being collected or has been reported: a second death is the same one. */
+  get ending(): boolean {
+    return this.phase.kind === 'ending' || this.phase.kind === 'ended';
+  }
+
+  /** The engine reported it out of memory while it ran. */
+  get oomKilled(): boolean {
+    return (this.phase.kind === 'live' || this.phase.kind === 'ending') && this.phase.oom;
   }
 
   /** Spew asked this run to end (stop or kill): its container must not be started. */
   get endRequested(): boolean {
-    return this.stopRequest !== undefined || this.killRequested;
+    return this.asked.kind !== 'none';
   }
 
   /** The signal a stop asked for, for a run that ended before its container started. */
   get requestedSignal(): string {
-    return this.killRequested ? 'SIGKILL' : (this.stopRequest?.signal ?? 'SIGKILL');
+    return this.asked.kind === 'stop' ? this.asked.signal : 'SIGKILL';
   }
 
   bind(containerId: string): void {
-    this.id = containerId;
+    if (this.phase.kind === 'pending') this.phase = { kind: 'created', id: containerId };
   }
 
   /** The container runs: PID and start time known; a pending stop or kill goes out now. */
   markLive(pid: number, startedAt: Date): void {
-    if (this.settled || this.isLive) return;
-    this.isLive = true;
+    if (this.phase.kind !== 'created') return;
+    this.phase = { kind: 'live', id: this.phase.id, oom: false };
     this.currentPid = pid;
     this.started = startedAt;
     this.resolveUp(pid);
     this.apply();
   }
 
+  markOom(): void {
+    if (this.phase.kind === 'live') this.phase = { ...this.phase, oom: true };
+  }
+
+  /** The runner begins to collect this run's end; false when it already is (or it has ended). */
+  beginEnd(): boolean {
+    const { phase } = this;
+    if (phase.kind !== 'created' && phase.kind !== 'live') return false;
+    this.phase = { kind: 'ending', id: phase.id, oom: phase.kind === 'live' && phase.oom };
+    return true;
+  }
+
   stop(signal: NodeJS.Signals, timeoutMs: number): void {
-    if (this.settled || this.stopRequest || this.killRequested) return;
-    this.stopRequest = { signal, timeoutMs };
+    if (this.ended || this.asked.kind !== 'none') return;
+    this.asked = { kind: 'stop', signal, timeoutMs };
     this.apply();
   }
 
   kill(): void {
-    if (this.settled || this.killRequested) return;
-    this.killRequested = true;
+    if (this.ended || this.asked.kind === 'kill') return;
+    this.clearKillTimer();
+    this.asked = { kind: 'kill' };
     this.apply();
   }
 
   settle(reason: ExitReason): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.isLive = false;
-    clearTimeout(this.killTimer);
+    if (this.ended) return;
+    this.clearKillTimer();
+    this.phase = { kind: 'ended', id: this.containerId };
     this.resolveUp(0);
     this.resolveExit(reason);
   }
@@ -125,18 +154,20 @@ export class DockerRun implements RunHandle {
     this.settle({ kind: 'spawn-error', message });
   }
 
+  private clearKillTimer(): void {
+    if (this.asked.kind === 'stop') clearTimeout(this.asked.killTimer);
+  }
+
+  /** Sends what was asked to a live container; a stop once, with its kill timer. */
   private apply(): void {
-    if (!this.isLive || this.settled || this.id === undefined) return;
-    if (this.killRequested) {
-      clearTimeout(this.killTimer);
-      this.signaller(this.id, 'SIGKILL');
-      return;
-    }
-    if (this.stopRequest && !this.stopSent) {
-      this.stopSent = true;
-      this.signaller(this.id, this.stopRequest.signal);
-      this.killTimer = setTimeout(() => this.kill(), this.stopRequest.timeoutMs);
-      this.killTimer.unref();
+    if (this.phase.kind !== 'live') return;
+    const { id } = this.phase;
+    if (this.asked.kind === 'kill') {
+      this.signaller(id, 'SIGKILL');
+    } else if (this.asked.kind === 'stop' && !this.asked.killTimer) {
+      this.signaller(id, this.asked.signal);
+      this.asked.killTimer = setTimeout(() => this.kill(), this.asked.timeoutMs);
+      this.asked.killTimer.unref();
     }
   }
 }

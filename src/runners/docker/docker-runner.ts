@@ -26,12 +26,13 @@ import type { ExitReason } from '../../model/appliance-state.js';
 import { errorMessage } from '../../common/errors.js';
 import type { OutputStream } from '../../logs/log-line.js';
 import type { OutputCapture } from '../../logs/output-capture.js';
-import type { AdoptResult, FoundRun, RunHandle, Runner } from '../runner.js';
+import type { ContainerRuntime, OrphanContainer } from '../container-runtime.js';
+import type { AdoptResult, FoundRun, RunHandle } from '../runner.js';
 import { decodeWaitStatus } from '../shell-shim.js';
 import { ImageError } from '../../images/image-error.js';
 import type { LayerProgress } from '../../model/image-pull.js';
 import { ImageSource } from '../../images/image-source.js';
-import { ContainerSpecError, containerName, createOptions, LABEL_INSTANCE, LABEL_NAME, LABEL_REF, LABEL_VERSION } from './container-spec.js';
+import { ContainerSpecError, containerName, createOptions, publishesFixedHostPorts, LABEL_INSTANCE, LABEL_NAME, LABEL_REF, LABEL_VERSION } from './container-spec.js';
 import { DockerRun } from './docker-run.js';
 import { EngineEvents, type Backoff, type ContainerEvent, type EngineState } from './engine-events.js';
 import { LogFrameReader, timeAfter } from './log-frames.js';
@@ -49,16 +50,6 @@ export interface DockerRunnerOptions {
   backoff?: Backoff;
   /** The agent's instance (its state dir), labelled on every container so that `survey` finds them. */
   instance?: string;
-}
-
-/** A container that carries spew's labels but whose appliance this agent does not know. */
-export interface OrphanContainer {
-  id: string;
-  name: string;
-  ref: string;
-  appliance: string;
-  version: string;
-  state: string;
 }
 
 /** How far before `lastLogTime` an adopting agent starts reading: a few duplicates, no loss. */
@@ -96,7 +87,7 @@ interface Known {
   stdinQueue: Buffer[];
 }
 
-export class DockerRunner implements Runner {
+export class DockerRunner implements ContainerRuntime {
   private readonly docker: Docker;
   readonly images: ImageSource;
   private readonly events: EngineEvents;
@@ -244,7 +235,10 @@ export class DockerRunner implements Runner {
     for (const known of this.known.values()) this.closeStreams(known);
   }
 
-  /** Containers with spew's labels whose ref is not among `knownRefs`. */
+  canRunBeside(def: ApplianceDefinition): boolean {
+    return !publishesFixedHostPorts(def);
+  }
+
   async orphans(knownRefs: Iterable<string>): Promise<OrphanContainer[]> {
     const refs = new Set(knownRefs);
     const list = await this.docker.listContainers({ all: true, filters: { label: [LABEL_REF] } });
@@ -260,10 +254,6 @@ export class DockerRunner implements Runner {
       }));
   }
 
-  /**
-   * Starts an upgrade's new container (`def` names the new image) beside the appliance's
-   * current one, with the same labels and output capture. `promote` or `discard` ends its turn.
-   */
   startCandidate(def: ApplianceDefinition): RunHandle {
     const main = this.entry(def);
     // A candidate left from an earlier try has ended; its removal need not hold this one up.
@@ -394,14 +384,13 @@ export class DockerRunner implements Runner {
     const known = [this.known.get(event.ref), this.known.get(event.ref + CANDIDATE)].find((k) => k?.run?.containerId === event.id);
     const run = known?.run;
     if (!known || !run) return;
-    if (event.action === 'oom') run.oomKilled = true;
+    if (event.action === 'oom') run.markOom();
     else if (event.action === 'die') void this.ended(known, run, event.exitCode ?? -1, false);
   }
 
   /** The container of `run` is no longer running: collect the rest of its output, then report. */
   private async ended(known: Known, run: DockerRun, code: number, oomKilled: boolean): Promise<void> {
-    if (run.ending || run.ended) return;
-    run.ending = true;
+    if (!run.beginEnd()) return;
     const id = run.containerId as string;
     // Out of memory only when the main process died of it (SIGKILL); a child the kernel chose
     // is the appliance's own business, as with a shell appliance. The `oom` event comes before
@@ -429,7 +418,7 @@ export class DockerRunner implements Runner {
     const epoch = this.epoch;
     for (const known of [...this.known.values()]) {
       const run = known.run;
-      if (!run || run.ended || run.ending || epoch !== this.epoch) continue;
+      if (!run || run.ending || epoch !== this.epoch) continue;
       try {
         const id = run.containerId ?? (await this.findContainer(known.def.ref))?.Id;
         if (id === undefined) {
@@ -448,7 +437,6 @@ export class DockerRunner implements Runner {
         }
       } catch (err) {
         if (statusOf(err) === 404 && run.containerId !== undefined) {
-          run.ending = true;
           run.settle({ kind: 'signal', signal: 'SIGKILL' });
         }
       }

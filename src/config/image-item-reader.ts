@@ -1,8 +1,10 @@
 /**
- * The keys only a `type = "docker"` appliance has: `image`, `tag`, `upgrade`, and the spec's
- * `vsn` option. Same conventions as item-validator: every problem reported at its key path.
+ * The keys only an appliance that runs an image has (see TypeCapabilities): `image`, `tag`,
+ * `upgrade`, and the spec's `vsn` option. Same conventions as item-validator: every problem
+ * reported at its key path.
  */
 import type { ItemOpts, UpgradeSettings } from '../model/appliance-definition.js';
+import { APPLIANCE_TYPES, capabilitiesOf, runsImages, type ApplianceType } from '../model/appliance-type.js';
 import { parseDuration } from '../common/duration.js';
 import { parseImageRef } from '../images/image-ref.js';
 import { VersionConstraint } from '../images/version-constraint.js';
@@ -11,7 +13,7 @@ import { isTable } from './is-table.js';
 import { unknownKeyMessage } from './unknown-key-message.js';
 import { expectedOneOf, type Path, type Report } from './value-readers.js';
 
-export const DOCKER_ONLY_KEYS = ['image', 'tag', 'upgrade', 'image_tag', 'image_digest'] as const;
+export const IMAGE_KEYS = ['image', 'tag', 'upgrade', 'image_tag', 'image_digest'] as const;
 
 const UPGRADE_KEYS = ['policy', 'interval', 'strategy', 'deadline'];
 const UPGRADE_DEFAULTS: UpgradeSettings = { policy: 'manual', interval_ms: 3_600_000, deadline_ms: 60_000 };
@@ -80,11 +82,14 @@ export function readUpgrade(value: unknown, path: Path, report: Report): Upgrade
 
 /** What only makes sense per type, once every key has been read on its own. */
 export function checkTypeKeys(opts: ItemOpts, specOptions: Record<string, string>, report: Report): void {
-  if (opts.type !== 'docker') {
-    for (const key of DOCKER_ONLY_KEYS) if (opts[key] !== undefined) report([key], 'only for type = "docker" appliances');
+  if (!runsImages(opts.type)) {
+    for (const key of IMAGE_KEYS) if (opts[key] !== undefined) report([key], `only for ${typesThat(runsImages)} appliances`);
     return;
   }
-  if (opts.image === undefined) report(['image'], 'missing: a docker appliance needs image = "registry/name"');
+  if (opts.upgrade !== undefined && !capabilitiesOf(opts.type).upgrades) {
+    report(['upgrade'], `only for ${typesThat((type) => capabilitiesOf(type).upgrades)} appliances`);
+  }
+  if (opts.image === undefined) report(['image'], `missing: a ${opts.type} appliance needs image = "registry/name"`);
   const vsn = specOptions.vsn;
   if (vsn !== undefined) {
     try {
@@ -95,4 +100,9 @@ export function checkTypeKeys(opts: ItemOpts, specOptions: Record<string, string
     if (opts.tag !== undefined) report(['tag'], 'give either tag or the spec\'s vsn constraint, not both');
   }
   if (opts.image_digest !== undefined && opts.image_tag === undefined) report(['image_digest'], 'goes with image_tag, the tag it is the digest of');
+}
+
+/** `type = "docker"`, or `type = "a" or "b"`: the types that can do something. */
+function typesThat(can: (type: ApplianceType) => boolean): string {
+  return `type = ${APPLIANCE_TYPES.filter(can).map((type) => JSON.stringify(type)).join(' or ')}`;
 }
