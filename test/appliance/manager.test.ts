@@ -96,13 +96,20 @@ describe('Manager: dependencies', () => {
     expect(manager.status([]).map((s) => [s.name, s.state, s.restarts])).toEqual([['db', 'running', 1], ['web', 'running', 1]]);
   });
 
+  /** db and web both stopped, then web asked to start: it waits for db. Answers the start request (not awaited). */
+  async function webWaitingForDb(b: ReturnType<typeof bench>): Promise<{ started: Promise<unknown> }> {
+    await b.boot(DB_AND_WEB);
+    await b.manager.stop('web', false);
+    await b.manager.stop('db', false);
+    const started = b.manager.start('web');
+    await b.reaches('web', 'waiting');
+    return { started };
+  }
+
   it('keeps a start waiting for a dependency that is stopped, and starts it when the dependency runs', async () => {
-    const { runner, manager, boot, elapse, reaches } = bench();
-    await boot(DB_AND_WEB);
-    await manager.stop('web', false);
-    await manager.stop('db', false);
-    const started = manager.start('web');
-    await reaches('web', 'waiting');
+    const b = bench();
+    const { runner, manager, elapse } = b;
+    const { started } = await webWaitingForDb(b);
     await elapse(30_000);
     expect(manager.get('web').state).toBe('waiting');
     expect(runner.live('web')).toBeUndefined();
@@ -113,12 +120,9 @@ describe('Manager: dependencies', () => {
   });
 
   it('gives up a start whose dependency does not run within depends_timeout', async () => {
-    const { runner, manager, boot, elapse, reaches } = bench();
-    await boot(DB_AND_WEB);
-    await manager.stop('web', false);
-    await manager.stop('db', false);
-    const started = manager.start('web');
-    await reaches('web', 'waiting');
+    const b = bench();
+    const { runner, manager, elapse } = b;
+    const { started } = await webWaitingForDb(b);
     await elapse(60_000);
     await started;
     expect(manager.get('web').state).toBe('stopped');
