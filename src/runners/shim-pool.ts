@@ -14,7 +14,7 @@
  * second standby in a slot (a fill asked for twice) is killed.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { makeOwnDir } from '../common/own-files.js';
@@ -102,8 +102,13 @@ export class ShimPool {
     for (let slot = 0; slot < this.slots.length; slot++) {
       const entry = this.slots[slot] as Slot;
       const fd = this.goFds[slot];
-      // A standby that never said it was ready (a launcher stopped or killed meanwhile) is asked for again.
-      if (entry.state === 'filling' && Date.now() - entry.since > FILL_DEADLINE_MS) this.reopen(slot);
+      // A standby that never said it was ready (a launcher stopped or killed meanwhile, or the
+      // standby stopped with SIGSTOP before it said so) is asked for again; one that is there
+      // is killed first, or a stopped one would stay stopped for good.
+      if (entry.state === 'filling' && Date.now() - entry.since > FILL_DEADLINE_MS) {
+        for (const pid of standbysIn(this.slotDir(slot), this.token)) signalGroup(pid, 'SIGKILL');
+        this.reopen(slot);
+      }
       if (entry.state !== 'ready' || fd === undefined) continue;
       // One read of /proc: a standby killed or stopped (SIGSTOP) while it waited would never
       // take the start. A stopped one is killed, so that it cannot wake later and take it.
@@ -212,4 +217,24 @@ export class ShimPool {
       rmSync(agentDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * The processes started as standbys for `slotDir` by the agent of `token` (their argv says
+ * `wait:TOKEN SLOT_DIR`, see shell-shim.ts): one /proc scan, for the rare slot whose standby
+ * never said it was ready.
+ */
+function standbysIn(slotDir: string, token: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) > 57) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0');
+      const at = argv.indexOf(`wait:${token}`);
+      if (at >= 0 && argv[at + 1] === slotDir) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
 }

@@ -32,7 +32,10 @@ describe('killed and stopped helpers', () => {
     if (kind === 'keeper') return h.keeper();
     const all = processes().filter((p) => p.state !== 'Z');
     if (kind === 'launcher') return all.filter((p) => p.ppid === h.agentPid && p.cmdline.includes('spew-launcher')).map((p) => p.pid);
-    return all.filter((p) => p.cmdline.includes(`wait:`) && p.cmdline.includes(`${h.stateDir}/pool/`)).map((p) => p.pid);
+    // A standby that has taken a start is that run's shim from then on (the sweep of stopped
+    // shims continues it): a standby is one still waiting, with no child.
+    const parents = new Set(all.map((p) => p.ppid));
+    return all.filter((p) => p.cmdline.includes(`wait:`) && p.cmdline.includes(`${h.stateDir}/pool/`) && !parents.has(p.pid)).map((p) => p.pid);
   }
 
   async function started(): Promise<void> {
