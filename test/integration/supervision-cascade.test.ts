@@ -9,6 +9,8 @@ const DEPENDENTS = 50;
 const MAX_RESTARTS = 10;
 const WINDOW_MS = 1000;
 const WAIT_MS = 300;
+/** How much later than the throttle's own time a start's stamp in the log may be. */
+const STAMP_SLACK_MS = 50;
 
 describe('the cascading restart throttle', () => {
   let h: AgentHarness;
@@ -59,8 +61,10 @@ describe('the cascading restart throttle', () => {
     expect(eventsOf(events, 'db', 'crash').length).toBeGreaterThanOrEqual(3);
     expect(restartStarts.length).toBeGreaterThan(DEPENDENTS);
     // The log stamps a start (in whole ms) a little after the throttle let it begin, so two
-    // starts a full window apart can look up to a few ms closer than that.
-    expect(busiestWindow(restartStarts.map((e) => e.t), WINDOW_MS - TIMER_SLACK_MS)).toBeLessThanOrEqual(MAX_RESTARTS);
+    // starts a full window apart can look closer than that: by a few ms, or by a garbage
+    // collection's pause on a loaded machine (seen: 11 in 990 ms once in a full CI run).
+    // Unthrottled, the 50 dependents would all start within a few ms of one another.
+    expect(busiestWindow(restartStarts.map((e) => e.t), WINDOW_MS - STAMP_SLACK_MS)).toBeLessThanOrEqual(MAX_RESTARTS);
 
     for (const name of names) {
       const told = eventsOf(events, name, 'dependency');
