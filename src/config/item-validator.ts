@@ -63,14 +63,14 @@ export function validateItem(
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(ITEM_READERS, key)) report([key], unknownKeyMessage(key, ITEM_KEYS));
   }
+  const type = read<ApplianceType>('type', 'shell');
   // A container may run its image's own command; a process has nothing else to run.
-  const runsAnImage = APPLIANCE_TYPES.some((type) => type === raw.type && runsImages(type));
-  if (raw.command === undefined && !ctx.defaultsOnly && !runsAnImage) {
+  if (raw.command === undefined && !ctx.defaultsOnly && !runsImages(type)) {
     report(['command'], 'missing: give a string to run with /bin/sh -c, or an array of strings (argv)');
   }
 
   const opts: ItemOpts = {
-    type: read<ApplianceType>('type', 'shell'),
+    type,
     command: read<Command>('command', ''),
     env: read<Record<string, string>>('env', {}),
     cwd: read<string | undefined>('cwd', undefined),
