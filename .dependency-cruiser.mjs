@@ -10,6 +10,7 @@ const LAYERS = [
   ['cli'],
   ['client', 'service'],
   ['agent'],
+  ['cluster'],
   ['versions', 'upgrades'],
   ['appliance'],
   ['supervision', 'hooks', 'watchers'],
@@ -60,6 +61,20 @@ export default {
       severity: 'error',
       from: { path: '^src/(appliance/state-machine\\.ts|supervision/)' },
       to: { path: '^(node:)?(fs|child_process|net|http|dgram|dockerode|execa)($|/)|node_modules/(dockerode|execa)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'etcd-behind-the-store',
+      comment: 'Only src/cluster/etcd-store.ts knows the etcd client: the rest of spew asks the ClusterStore interface, so the client can be replaced.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cluster/etcd-store\\.ts$' },
+      to: { path: 'node_modules/(etcd3|cockatiel)/' },
+    },
+    {
+      name: 'cluster-loaded-on-demand',
+      comment: 'A single host never loads the cluster code: the agent reaches it by a dynamic import, only with a [cluster] table.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cluster/' },
+      to: { path: '^src/cluster/', dependencyTypesNot: ['type-only', 'dynamic-import'] },
     },
     {
       name: 'model-is-a-leaf',

@@ -57,6 +57,44 @@ const bundledModuleLoader = {
   },
 };
 
+/**
+ * etcd3 reads its .proto files from disk when its module loads (microsoft/etcd3#179), and the
+ * binary has no files: its `loadSync` of rpc.proto is replaced by proto-loader's `fromJSON` of
+ * the same definitions, parsed here at build time with the options etcd3 passes. The exact
+ * upstream text is required: if a new etcd3 changes it, the build stops here rather than making
+ * a binary that dies on its first cluster call.
+ */
+const EMBED_ETCD_PROTO_SOURCE = `const packageDefinition = (0, proto_loader_1.loadSync)(\`\${__dirname}/../proto/rpc.proto\`, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+});`;
+const embeddedEtcdProto = {
+  name: 'embedded-etcd-proto',
+  setup(bundle) {
+    bundle.onLoad({ filter: /[/\\]etcd3[/\\]lib[/\\]connection-pool\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const at = source.indexOf(EMBED_ETCD_PROTO_SOURCE);
+      if (at < 0 || source.indexOf(EMBED_ETCD_PROTO_SOURCE, at + 1) >= 0) {
+        throw new Error(`${args.path} no longer loads rpc.proto as build-binary.mjs expects (EMBED_ETCD_PROTO_SOURCE): look at the new etcd3 and change the embedding`);
+      }
+      // The protobufjs that proto-loader itself parses with.
+      const { Root } = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs');
+      const descriptor = new Root().loadSync(join(dirname(args.path), '..', 'proto', 'rpc.proto'), { keepCase: true }).toJSON();
+      const replacement = `const packageDefinition = proto_loader_1.fromJSON(${JSON.stringify(descriptor)}, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+});`;
+      return { contents: source.slice(0, at) + replacement + source.slice(at + EMBED_ETCD_PROTO_SOURCE.length), loader: 'js' };
+    });
+  },
+};
+
 const started = performance.now();
 const work = mkdtempSync(join(tmpdir(), 'spew-binary-'));
 try {
@@ -68,7 +106,7 @@ try {
     platform: 'node',
     format: 'cjs',
     target: `node${RUNTIME_VERSION}`,
-    plugins: [bundledModuleLoader],
+    plugins: [bundledModuleLoader, embeddedEtcdProto],
     // Native add-ons that ssh2 (under dockerode) tries and falls back from, and the TypeScript
     // compiler oclif would look for in development mode only.
     external: ['*.node', 'cpu-features', 'typescript'],

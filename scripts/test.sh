@@ -22,6 +22,8 @@ need strip binutils                 # build:binary strips the Node runtime it em
 need rpmbuild rpm                   # the .rpm is built, queried and installed into a temp root
 need lintian lintian                # the .deb must have no lintian errors
 need systemd-analyze systemd        # the unit passes systemd-analyze verify (no running systemd needed)
+need etcd etcd-server               # the cluster tests run real etcd members on loopback
+need etcdctl etcd-client
 npm ci --no-audit --no-fund
 npm run lint
 npm run typecheck

@@ -2,8 +2,9 @@
  * The agent: boot order, the API server, and the two ways out.
  *
  * Boot, in steps (boot-steps.ts): hear signals, lock the state dir, open the event log, make the
- * runners, load (or on a first boot create) the appliances, re-adopt what still runs and start
- * what should run, then answer on the socket. Every way out undoes the steps taken, the last
+ * runners, open the cluster membership (with a `[cluster]` table; it joins in the background),
+ * load (or on a first boot create) the appliances, re-adopt what still runs and start what
+ * should run, then answer on the socket. Every way out undoes the steps taken, the last
  * first: a step that fails (what runs is left for the next agent, as in a hand-off), a stop, a
  * hand-off.
  * SIGTERM/SIGINT: stop every appliance gracefully and exit 0 (`systemctl stop`).
@@ -47,6 +48,7 @@ import { closeDebuggerDoor } from '../common/debugger-door.js';
 import { makeAgentDirs } from './agent-dirs.js';
 import { handleSignals, type SignalAction } from './agent-signals.js';
 import { BootSteps, type Step } from './boot-steps.js';
+import { openCluster, type ClusterStep } from './cluster-step.js';
 import { LateBound } from './late-bound.js';
 
 export interface AgentOptions {
@@ -116,7 +118,9 @@ export class Agent {
     // A container start tells the manager which image it chose; the manager is made on the runners.
     const imagePins = new LateBound<Pick<Manager, 'pinImage'>>('the manager');
     const runners = await steps.take('runners', () => this.makeRunners(imagePins));
-    const { manager, upgrader } = await steps.take('manager', () => this.bootManager(events, runners, imagePins));
+    const membership = await steps.take('cluster', () => openCluster({ settings: config.cluster, stateDir: config.state_dir, version: this.opts.version, logger: this.logger }));
+    const { manager, upgrader } = await steps.take('manager', () => this.bootManager(events, runners, imagePins, membership));
+    membership.start(manager, events);
     const startedAt = new Date();
     void this.reportOrphans(manager, runners.runner);
     void manager.settled(BOOT_SETTLE_MS).then(compactHeap);
@@ -145,6 +149,7 @@ export class Agent {
         engine,
         orphans: async () => orphansOf(await runner.containerRuntimes(true), manager),
       },
+      cluster: membership.cluster,
     }));
     // Not a step: errors nobody caught are logged until the agent has gone, past the last undo.
     this.stopLoggingStrayErrors = logStrayErrors(this.logger);
@@ -192,7 +197,7 @@ export class Agent {
   }
 
   /** The manager, with the upgrades that work through it, booted: what should run runs. */
-  private async bootManager(events: EventLog, runners: RunnerStep, imagePins: LateBound<Pick<Manager, 'pinImage'>>): Promise<ManagerStep> {
+  private async bootManager(events: EventLog, runners: RunnerStep, imagePins: LateBound<Pick<Manager, 'pinImage'>>, cluster: ClusterStep): Promise<ManagerStep> {
     const { config } = this.opts;
     // The auto-upgrader follows the manager's appliances, and upgrades through the manager.
     const autoUpgrades = new LateBound<AutoUpgrader>('the auto-upgrader');
@@ -204,7 +209,10 @@ export class Agent {
       events,
       logger: this.logger,
       supervision: config.supervision,
-      onAppliancesChanged: (appliances) => autoUpgrades.get().sync(appliances),
+      onAppliancesChanged: (appliances) => {
+        autoUpgrades.get().sync(appliances);
+        cluster.appliancesChanged();
+      },
       historyLimit: config.history_limit,
       stopTimeoutMs: config.stop_timeout_ms,
       clock: systemClock,

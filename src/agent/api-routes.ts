@@ -17,6 +17,7 @@ import type { EventLog } from '../store/event-log.js';
 import { bodyObject, field } from './request-body.js';
 import { addDockerRoutes, type DockerApi } from './docker-routes.js';
 import { addVersionRoutes } from './version-routes.js';
+import { addClusterRoutes, statusAcross, type ClusterApi } from './cluster-routes.js';
 import type { VersionControl } from '../versions/version-control.js';
 import { HttpRouter, queryFlag, type QueryReader } from './http-router.js';
 import { BoundedWriter } from './bounded-writer.js';
@@ -33,6 +34,8 @@ export interface ApiContext {
   handOff: () => void;
   docker: DockerApi;
   versions: VersionControl;
+  /** Undefined on a single host (no `[cluster]` table). */
+  cluster: ClusterApi | undefined;
 }
 
 function tailOf(query: QueryReader<StreamQuery>, fallback: number): number {
@@ -63,7 +66,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
   router.add(routes.status, async ({ query }) => {
     const docker = ctx.docker.engine();
     const warnings = manager.warnings();
-    return { appliances: manager.status(query.getAll('id')), ...(docker && { docker }), ...(warnings.length > 0 && { warnings }) };
+    return { ...(await statusAcross(manager, ctx.cluster, query)), ...(docker && { docker }), ...(warnings.length > 0 && { warnings }) };
   });
   router.add(routes.appliance, async ({ params }) => one(manager.get(params.id)));
 
@@ -167,6 +170,7 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
 
   addDockerRoutes(router, ctx.docker);
   addVersionRoutes(router, manager, ctx.versions);
+  addClusterRoutes(router, ctx.cluster);
   router.requireAll(routes);
   return router;
 }

@@ -8,7 +8,7 @@ import type { PullEvent } from '../model/image-pull.js';
 import { del, get, post } from './route.js';
 import type {
   AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, DiffAnswer, DiffQuery, ExplainAnswer, ExportQuery,
-  HandoffAnswer, HistoryAnswer, IdsQuery, OrphansAnswer, RollbackAnswer, RollbackRequest, SkippedRecords, StatusAnswer,
+  HandoffAnswer, HistoryAnswer, HostsAnswer, IdsQuery, OrphansAnswer, RollbackAnswer, RollbackRequest, SkippedRecords, StatusAnswer, StatusQuery,
   StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer, UpgradeCheckRequest, UpgradeRequest,
 } from './wire.js';
 
@@ -17,7 +17,7 @@ export const routes = {
   /** The agent exits at once, leaving its appliances running for the next agent. */
   handoff: post('/v1/agent/handoff').body<Record<string, never>>().json<HandoffAnswer>(),
 
-  status: get('/v1/appliances').query<IdsQuery>().json<StatusAnswer>(),
+  status: get('/v1/appliances').query<StatusQuery>().json<StatusAnswer>(),
   appliance: get('/v1/appliances/:id').json<ApplianceAnswer>(),
   create: post('/v1/appliances').body<CreateRequest>().json<ApplianceAnswer>(),
   /** Stops the appliance first; answers its last status. */
@@ -36,6 +36,9 @@ export const routes = {
   attach: get('/v1/appliances/:id/attach').upgrade('spew-attach'),
   /** With `follow`, a reader that fell behind is told how many records it missed. */
   events: get('/v1/events').query<StreamQuery>().ndjson<EventRecord | SkippedRecords>(),
+
+  /** The members of this agent's cluster (NOT_IN_CLUSTER without a `[cluster]` table). */
+  hosts: get('/v1/cluster/hosts').json<HostsAnswer>(),
 
   /** Every pull's progress from now on (of the appliances named), while the stream is open. */
   pulls: get('/v1/pulls').query<IdsQuery>().ndjson<PullEvent>(),

@@ -6,6 +6,7 @@
  * Every error answer is `{ "error": { "code": ErrorCode, "message": string } }`.
  */
 import type { ErrorCode } from '../common/errors.js';
+import type { ClusterHost, ClusterLink, HostedStatus } from '../model/cluster.js';
 import type { ApplianceStatus } from '../model/appliance-status.js';
 
 export interface ErrorBody {
@@ -23,6 +24,15 @@ export type IdsQuery = {
   id?: readonly string[];
 };
 
+/**
+ * `local`: this host's appliances only, without asking the cluster. `host`: only those hosts'
+ * (a cluster's agent; this host's name included).
+ */
+export type StatusQuery = IdsQuery & {
+  local?: boolean;
+  host?: readonly string[];
+};
+
 export interface StatusAnswer {
   appliances: ApplianceStatus[];
   /** Present once a docker appliance exists: `docker: unreachable` is a state, not an error. */
@@ -32,6 +42,23 @@ export interface StatusAnswer {
    * saved, its event log that cannot be written, appliances' output lost (a full disk).
    */
   warnings?: string[];
+  /** On an agent in a cluster (unless asked for `local`): its standing and the other hosts' appliances. */
+  cluster?: ClusterStatusAnswer;
+}
+
+export interface ClusterStatusAnswer {
+  link: ClusterLink;
+  /** Why the other hosts' appliances are missing (etcd does not answer); absent when they are not. */
+  unreachable?: string;
+  /** The appliances of the other hosts asked for, as each last published them. */
+  elsewhere: HostedStatus[];
+}
+
+export interface HostsAnswer {
+  link: ClusterLink;
+  hosts: ClusterHost[];
+  /** Keys of the cluster's prefix whose values are not what spew writes: skipped, and named here. */
+  unreadable?: string[];
 }
 
 /** Containers with spew's labels whose appliance this agent does not know. */

@@ -11,7 +11,7 @@ import { SpewError, type ErrorCode } from '../common/errors.js';
 import { socketAccessHint } from './socket-access.js';
 import { pathOf, queryOf, type JsonRoute, type PathParams, type QueryValues, type StreamRoute } from '../api/route.js';
 import { routes } from '../api/routes.js';
-import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, ErrorBody, DiffAnswer, ExplainAnswer, HistoryAnswer, OrphansAnswer, RollbackAnswer, SkippedRecords, StatusAnswer, StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
+import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, ErrorBody, DiffAnswer, ExplainAnswer, HistoryAnswer, HostsAnswer, OrphansAnswer, RollbackAnswer, SkippedRecords, StatusAnswer, StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
 import type { ApplianceStatus, EventRecord } from '../model/appliance-status.js';
 
 export interface AttachStreams {
@@ -28,10 +28,18 @@ export class ApiClient {
     return (await this.statusAnswer(ids)).appliances;
   }
 
-  /** The appliances with what the agent knows of the Docker engine. */
-  async statusAnswer(ids: readonly string[] = []): Promise<StatusAnswer> {
+  /**
+   * The appliances with what the agent knows of the Docker engine, and on a cluster's agent those
+   * of the other hosts (`hosts` to narrow, `local` for none).
+   */
+  async statusAnswer(ids: readonly string[] = [], where: { local?: boolean; hosts?: readonly string[] } = {}): Promise<StatusAnswer> {
     // The agent resolves the ids (it alone knows how refs are matched) and names the unknown one.
-    return this.json(routes.status, {}, { query: { id: ids } });
+    return this.json(routes.status, {}, { query: { id: ids, host: where.hosts ?? [], local: where.local } });
+  }
+
+  /** The members of the agent's cluster. */
+  async hosts(): Promise<HostsAnswer> {
+    return this.json(routes.hosts, {});
   }
 
   /** Every pull's progress from now on, one PullEvent per line, until the stream is destroyed. */

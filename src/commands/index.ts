@@ -13,6 +13,7 @@ import { Explain } from './explain.js';
 import { Export } from './export.js';
 import { Help } from './help.js';
 import { History } from './history.js';
+import { Hosts } from './hosts.js';
 import { Logs } from './logs.js';
 import { Orphans } from './orphans.js';
 import { Remove } from './remove.js';
@@ -37,6 +38,7 @@ export const COMMANDS = {
   export: Export,
   help: Help,
   history: History,
+  hosts: Hosts,
   logs: Logs,
   orphans: Orphans,
   remove: Remove,

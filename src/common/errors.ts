@@ -40,6 +40,10 @@ export type ErrorCode =
   | 'UNSAFE_PATH'
   /** The state file and its copy do not load: the agent will not guess. */
   | 'STATE_DAMAGED'
+  /** A cluster command on an agent with no `[cluster]` table. */
+  | 'NOT_IN_CLUSTER'
+  /** etcd does not answer: cluster commands fail, local ones go on. */
+  | 'CLUSTER_UNREACHABLE'
   | 'INTERNAL'
   | ImageErrorCode;
 
@@ -55,6 +59,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   VERSION_NOT_FOUND: 404,
   UNSAFE_PATH: 500,
   STATE_DAMAGED: 500,
+  NOT_IN_CLUSTER: 409,
+  CLUSTER_UNREACHABLE: 503,
   INTERNAL: 500,
   INVALID_VERSION_CONSTRAINT: 400,
   INVALID_IMAGE_REF: 400,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseDuration } from '../common/duration.js';
 import { errorMessage } from '../common/errors.js';
 import { parseByteSize } from './byte-size.js';
+import { readClusterSettings, type ClusterSettings } from './cluster-settings.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { describeValue } from './describe-value.js';
 import { isTable } from './is-table.js';
@@ -34,6 +35,8 @@ export interface InstanceConfig {
   history_limit: number;
   /** `[supervision]`: limits that hold across every appliance of the instance. */
   supervision: SupervisionSettings;
+  /** `[cluster]`: the etcd this agent joins; absent, spew is a single host. */
+  cluster?: ClusterSettings;
 }
 
 export interface SupervisionSettings {
@@ -197,6 +200,9 @@ function readSettings(raw: Record<string, unknown>, baseDir: string, problemAt: 
       case 'supervision':
         settings.supervision = readSupervision(value, at, problems, problemAt);
         break;
+      case 'cluster':
+        settings.cluster = readClusterSettings(value, at, baseDir, problems, problemAt);
+        break;
       default:
         problems.push(problemAt(at, unknownKeyMessage(key, INSTANCE_KEYS)));
     }
@@ -207,7 +213,7 @@ function readSettings(raw: Record<string, unknown>, baseDir: string, problemAt: 
 
 const INSTANCE_KEYS = [
   'socket', 'socket_mode', 'socket_owner', 'socket_group', 'state_dir', 'log_dir', 'log_level',
-  'stop_timeout', 'include', 'history_limit', 'appliance_logs', 'supervision',
+  'stop_timeout', 'include', 'history_limit', 'appliance_logs', 'supervision', 'cluster',
 ];
 const APPLIANCE_LOGS_KEYS = ['max_size', 'max_files'];
 

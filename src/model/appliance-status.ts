@@ -49,3 +49,15 @@ export interface EventRecord {
   event: Record<string, unknown> & { kind: string };
   state: ApplianceState | 'removed';
 }
+
+/**
+ * What a host publishes of each of its appliances to the cluster (on transitions, coalesced):
+ * the status without what changes by itself with time (uptime, the next start's countdown),
+ * which a reader works out from `started_at` and `published_at`.
+ */
+export type PublishedStatus = Pick<ApplianceStatus,
+  'name' | 'ref' | 'type' | 'state' | 'reason' | 'desired' | 'pid' | 'restarts' | 'started_at' | 'last_exit' | 'restart_limit' | 'image' | 'version'
+> & {
+  /** When the host wrote it: how old the word of an unreachable host is. */
+  published_at: string;
+};

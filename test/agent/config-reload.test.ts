@@ -46,6 +46,17 @@ describe('ConfigReloader', () => {
     ]);
   });
 
+  it('leaves a joined, changed or dropped [cluster] for the next start', async () => {
+    const joined = '[cluster]\netcd = "http://127.0.0.1:2379"\nname = "a"\n';
+    const { reloader, logger } = await reloaderOn(joined);
+    for (const text of [joined.replace('"a"', '"b"'), 'log_level = "info"\n', joined]) {
+      writeFileSync(file, text);
+      await reloader.reload();
+    }
+    const waits = 'warn reload: cluster changed; the agent applies this when it next starts (systemctl restart spew)';
+    expect(logger.lines).toEqual([waits, waits, 'info reload: ' + file + ': nothing changed']);
+  });
+
   it('keeps saying so on the next reload, as the running agent still has the old values', async () => {
     const { reloader, logger } = await reloaderOn('stop_timeout = "10s"\n');
     writeFileSync(file, 'stop_timeout = "20s"\n');

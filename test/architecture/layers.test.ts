@@ -64,4 +64,15 @@ describe('the layering that npm run lint enforces', () => {
       'pure-core: src/appliance/state-machine.ts -> child_process',
     ]));
   });
+
+  it('loads the cluster code only by a dynamic import (a type-only import loads nothing)', async () => {
+    const found = await violations({
+      'src/cluster/cluster-node.ts': 'export const node = 1;\n',
+      'src/agent/static.ts': "import { node } from '../cluster/cluster-node.js';\nexport const n = node;\n",
+      'src/agent/lazy.ts': "export const n = async () => (await import('../cluster/cluster-node.js')).node;\n",
+      'src/agent/typed.ts': "import type { node } from '../cluster/cluster-node.js';\nexport type N = typeof node;\n",
+    });
+    expect(found).toContain('cluster-loaded-on-demand: src/agent/static.ts -> src/cluster/cluster-node.ts');
+    expect(found.filter((v) => v.startsWith('cluster-loaded-on-demand'))).toHaveLength(1);
+  });
 });

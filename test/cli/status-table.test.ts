@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplianceStatus } from '../../src/model/appliance-status.js';
-import { renderStatusTable } from '../../src/cli/status-table.js';
+import { renderClusterStatusTable, renderStatusTable } from '../../src/cli/status-table.js';
+import type { HostedStatus } from '../../src/model/cluster.js';
 import { painter } from '../../src/cli/style.js';
 
 function appliance(extra: Partial<ApplianceStatus>): ApplianceStatus {
@@ -84,5 +85,31 @@ describe('renderStatusTable', () => {
     expect(renderStatusTable([], { paint: painter(false) })).toBe(
       'NAME  REF  TYPE  STATE  VER  PID  UPTIME  RESTARTS  LIMIT  LAST EXIT  REASON',
     );
+  });
+});
+
+describe('renderClusterStatusTable', () => {
+  const now = Date.parse('2024-01-01T00:10:00.000Z');
+  function hosted(extra: Partial<HostedStatus>): HostedStatus {
+    const { name, ref, type, state, reason, desired, pid, restarts, started_at, last_exit, restart_limit, image, version } = appliance({});
+    return { name, ref, type, state, reason, desired, pid, restarts, started_at, last_exit, restart_limit, image, version, published_at: '2024-01-01T00:08:00.000Z', host: 'beta', host_state: 'up', ...extra };
+  }
+
+  it('adds a HOST column: this host\'s live rows first, then the others\' with an uptime from their start', () => {
+    const text = renderClusterStatusTable('alpha', [appliance({})], [hosted({ name: 'db', ref: 'd0' })], { paint: painter(false), now });
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^HOST\s+NAME\s+REF\s+TYPE\s+STATE/);
+    expect(lines[1]).toMatch(/^alpha\s+web\s+a1b2c3\s+shell\s+running\s+1\s+4242\s+3m 4s\s/);
+    expect(lines[2]).toMatch(/^beta\s+db\s+d0\s+shell\s+running\s+1\s+4242\s+10m\s/);
+  });
+
+  it('greys an unreachable host\'s rows, marks the state as unsure and says how old the word is', () => {
+    const text = renderClusterStatusTable('alpha', [], [hosted({ host_state: 'unreachable' })], { paint: painter(true), now });
+    const row = text.split('\n')[1]!;
+    expect(row).toContain('\u001b[2mrunning?\u001b[0m');
+    expect(row).not.toContain('\u001b[32m');
+    expect(row).toContain('host unreachable: last heard of 2m ago; started');
+    // No uptime is claimed for a process nobody can see.
+    expect(row.replaceAll('\u001b[2m', '').replaceAll('\u001b[0m', '')).toMatch(/running\?\s+1\s+4242\s+-\s/);
   });
 });

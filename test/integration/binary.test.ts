@@ -7,9 +7,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HostsAnswer } from '../../src/api/wire.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { AgentHarness, REPO, type CliResult, type SpewProgram } from '../support/agent-harness.js';
 import { builtBinary } from '../support/binary.js';
+import { EtcdMembers } from '../support/etcd-members.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * What the agent and its appliances need from PATH: mkfifo for the output FIFOs, setsid (from
@@ -124,4 +127,31 @@ describe('the spew binary as the agent', () => {
     expect((await h.cli('logs', 'ticker')).stdout).toMatch(/ out tick\n$/);
     expect(await h.stop()).toBe(0);
   });
+
+  // etcd3 loads its .proto files from disk when it loads; the build embeds them (build-binary.mjs).
+  it('joins a real etcd: the etcd client works inside the binary', async () => {
+    const etcd = await EtcdMembers.start(1);
+    try {
+      h = new AgentHarness({
+        program,
+        appliances: { 'a.toml': '[ticker]\ncommand = "exec sleep 600"\n' },
+        extraConfig: `[cluster]\netcd = ${etcd.tomlEndpoints}\nname = "bin-host"\nlease_ttl = "3s"\n`,
+      });
+      await h.start();
+      await h.running('ticker');
+      const joined = await waitFor('the binary\'s agent to join', async () => {
+        const out = await h.cli('hosts', '--json');
+        const answer = JSON.parse(out.stdout) as HostsAnswer;
+        return answer.link.membership === 'joined' && answer.hosts[0]?.appliances.running === 1 ? answer : undefined;
+      }, 20_000);
+      expect(joined.hosts.map((x) => [x.name, x.state])).toEqual([['bin-host', 'up']]);
+      expect([...(await etcd.keys('/spew/default/alive/')).keys()]).toEqual(['/spew/default/alive/bin-host']);
+      expect(h.agentLog()).not.toMatch(/ENOENT|rpc\.proto/);
+      expect(await h.stop()).toBe(0);
+      // A stop leaves at once: the lease is revoked, not left to expire.
+      expect((await etcd.keys('/spew/default/alive/')).size).toBe(0);
+    } finally {
+      await etcd.stop();
+    }
+  }, 60_000);
 });

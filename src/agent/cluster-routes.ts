@@ -1,0 +1,96 @@
+/**
+ * The API of the cluster: its members, and `status` across every host. On an agent without a
+ * `[cluster]` table the hosts route answers NOT_IN_CLUSTER and status is this host's alone.
+ * Losing etcd never fails a status: this host's appliances are answered with the reason the
+ * others are missing.
+ */
+import { routes } from '../api/routes.js';
+import type { ClusterStatusAnswer, StatusQuery } from '../api/wire.js';
+import type { ApplianceService } from '../appliance/appliance-service.js';
+import type { ClusterRead } from '../cluster/cluster-view.js';
+import { errorMessage, SpewError } from '../common/errors.js';
+import type { ApplianceStatus } from '../model/appliance-status.js';
+import type { ClusterLink, HostedStatus } from '../model/cluster.js';
+import type { HttpRouter, QueryReader } from './http-router.js';
+import { queryFlag } from './http-router.js';
+
+/** What the routes need of the agent's cluster node (cluster/cluster-node.ts). */
+export interface ClusterApi {
+  link(): ClusterLink;
+  read(): Promise<ClusterRead>;
+}
+
+export function addClusterRoutes(router: HttpRouter, cluster: ClusterApi | undefined): void {
+  router.add(routes.hosts, async () => {
+    if (!cluster) throw notInCluster();
+    const { hosts, unreadable } = await cluster.read();
+    return { link: cluster.link(), hosts, ...(unreadable.length > 0 && { unreadable }) };
+  });
+}
+
+export interface StatusAcross {
+  appliances: ApplianceStatus[];
+  cluster?: ClusterStatusAnswer;
+}
+
+/**
+ * `spew status` on this agent: its own appliances (live), and on a cluster's agent those of the
+ * other hosts asked for (as published). An id is looked for here first, then elsewhere.
+ */
+export async function statusAcross(manager: ApplianceService, cluster: ClusterApi | undefined, query: QueryReader<StatusQuery>): Promise<StatusAcross> {
+  const ids = query.getAll('id');
+  const hosts = query.getAll('host');
+  if (!cluster) {
+    if (hosts.length > 0) throw notInCluster();
+    return { appliances: manager.status(ids) };
+  }
+  if (queryFlag(query, 'local')) return { appliances: manager.status(ids) };
+  const link = cluster.link();
+  const here = hosts.length === 0 || hosts.includes(link.host);
+  let elsewhere: HostedStatus[] = [];
+  let unreachable: string | undefined;
+  if (hosts.length === 0 || hosts.some((h) => h !== link.host)) {
+    try {
+      const read = await cluster.read();
+      const known = new Set(read.hosts.map((h) => h.name));
+      const unknown = hosts.find((h) => !known.has(h) && h !== link.host);
+      if (unknown !== undefined) throw new SpewError('INVALID_REQUEST', `no host named ${unknown} in cluster ${link.cluster}`);
+      elsewhere = read.appliances.filter((a) => a.host !== link.host && (hosts.length === 0 || hosts.includes(a.host)));
+    } catch (err) {
+      if (!(err instanceof SpewError) || err.code !== 'CLUSTER_UNREACHABLE') throw err;
+      unreachable = errorMessage(err);
+    }
+  }
+  const localIds: string[] = [];
+  const remote: HostedStatus[] = [];
+  for (const id of ids) {
+    if (here && isLocal(manager, id)) localIds.push(id);
+    else {
+      const found = elsewhere.filter((a) => a.name === id || a.ref === id);
+      if (found.length === 0) {
+        const where = unreachable === undefined ? 'in the cluster' : `on this host (the others are not known: ${unreachable})`;
+        throw new SpewError('APPLIANCE_NOT_FOUND', `no appliance named ${id} ${where}`);
+      }
+      remote.push(...found);
+    }
+  }
+  const appliances = !here || (ids.length > 0 && localIds.length === 0) ? [] : manager.status(localIds);
+  return {
+    appliances,
+    cluster: { link, elsewhere: ids.length > 0 ? remote : elsewhere, ...(unreachable !== undefined && { unreachable }) },
+  };
+}
+
+function isLocal(manager: ApplianceService, id: string): boolean {
+  try {
+    manager.get(id);
+    return true;
+  } catch (err) {
+    if (err instanceof SpewError && err.code === 'APPLIANCE_NOT_FOUND') return false;
+    throw err;
+  }
+}
+
+function notInCluster(): SpewError {
+  return new SpewError('NOT_IN_CLUSTER', 'this agent is in no cluster: its instance config has no [cluster] table');
+}

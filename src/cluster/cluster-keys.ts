@@ -1,0 +1,50 @@
+/**
+ * Where everything lives in etcd, under `/spew/<cluster>/` (README, Cluster: the key layout).
+ * The one place a key is spelled: the rest of src/cluster/ asks this for them.
+ */
+
+export class ClusterKeys {
+  readonly root: string;
+
+  constructor(cluster: string) {
+    this.root = `/spew/${cluster}/`;
+  }
+
+  /** A host's record (labels, version, when it joined, since when it is unreachable); no lease. */
+  member(host: string): string {
+    return `${this.members}${host}`;
+  }
+
+  get members(): string {
+    return `${this.root}members/`;
+  }
+
+  /** A host's presence, bound to its lease: gone when the lease expires or is revoked. */
+  alive(host: string): string {
+    return `${this.aliveHosts}${host}`;
+  }
+
+  get aliveHosts(): string {
+    return `${this.root}alive/`;
+  }
+
+  /** An appliance's last published status, under the host that runs it. */
+  status(host: string, ref: string): string {
+    return `${this.statusOf(host)}${ref}`;
+  }
+
+  statusOf(host: string): string {
+    return `${this.statuses}${host}/`;
+  }
+
+  get statuses(): string {
+    return `${this.root}status/`;
+  }
+
+  /** The last segment of a key under `prefix`: a host name or a ref. */
+  static last(key: string, prefix: string): string | undefined {
+    if (!key.startsWith(prefix)) return undefined;
+    const rest = key.slice(prefix.length);
+    return rest === '' || rest.includes('/') ? undefined : rest;
+  }
+}

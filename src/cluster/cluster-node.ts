@@ -1,0 +1,115 @@
+/**
+ * This agent as a member of a cluster: its membership (lease, `alive/`, `members/`), what it
+ * publishes of its appliances, what it watches of the others, and reads of the whole. The agent
+ * imports this module only when its config has a `[cluster]` table, so a single host never
+ * loads the etcd client.
+ */
+import { readFile } from 'node:fs/promises';
+import { errorMessage, SpewError } from '../common/errors.js';
+import type { ClusterSettings } from '../config/cluster-settings.js';
+import type { ClusterLink } from '../model/cluster.js';
+import { agentInstance } from './agent-instance.js';
+import { ClusterKeys } from './cluster-keys.js';
+import type { ClusterStore } from './cluster-store.js';
+import { readCluster, type ClusterRead } from './cluster-view.js';
+import { EtcdStore } from './etcd-store.js';
+import { LivenessObserver } from './liveness-observer.js';
+import { Membership } from './membership.js';
+import { StatusPublisher, type StatusSource } from './status-publisher.js';
+
+export interface ClusterNodeOptions {
+  settings: ClusterSettings;
+  stateDir: string;
+  version: string;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** No call to etcd may hold its caller longer; a keepalive must fit well inside TTL/2. */
+const LONGEST_CALL_MS = 2_000;
+
+export class ClusterNode {
+  private readonly keys: ClusterKeys;
+  private readonly membership: Membership;
+  private readonly observer: LivenessObserver;
+  private publisher: StatusPublisher | undefined;
+  private readonly say: (level: 'info' | 'warn' | 'error') => (message: string) => void;
+
+  private constructor(private readonly store: ClusterStore, private readonly opts: ClusterNodeOptions, instance: string) {
+    const { settings } = opts;
+    this.keys = new ClusterKeys(settings.cluster);
+    this.say = (level) => (message) => opts.log(level, `cluster: ${message}`);
+    this.membership = new Membership({
+      store,
+      keys: this.keys,
+      cluster: settings.cluster,
+      host: settings.name,
+      labels: settings.labels,
+      version: opts.version,
+      ttlS: settings.lease_ttl_s,
+      instance,
+      log: opts.log,
+      onRegistered: () => this.publisher?.republishAll(),
+    });
+    this.observer = new LivenessObserver(store, this.keys, this.say('info'));
+  }
+
+  static async open(opts: ClusterNodeOptions): Promise<ClusterNode> {
+    const { settings } = opts;
+    const tls = settings.tls && {
+      ca: await pem(settings.tls.ca, 'ca'),
+      cert: settings.tls.cert === undefined ? undefined : await pem(settings.tls.cert, 'cert'),
+      key: settings.tls.key === undefined ? undefined : await pem(settings.tls.key, 'key'),
+    };
+    const callTimeoutMs = Math.min(LONGEST_CALL_MS, (settings.lease_ttl_s * 1000) / 3);
+    const store = new EtcdStore({ endpoints: settings.etcd, callTimeoutMs, ...(tls ? { tls } : {}) });
+    return new ClusterNode(store, opts, await agentInstance(opts.stateDir));
+  }
+
+  /** Joins, and from then on publishes what `source` tells of this host's appliances. */
+  start(source: StatusSource): void {
+    this.publisher ??= new StatusPublisher({
+      store: this.store,
+      keys: this.keys,
+      host: this.opts.settings.name,
+      source,
+      lease: () => this.membership.currentLease(),
+      log: this.say('warn'),
+    });
+    this.membership.start();
+    this.observer.start();
+  }
+
+  /** One of this host's appliances changed, was created or was removed. */
+  changed(ref: string): void {
+    this.publisher?.changed(ref);
+  }
+
+  link(): ClusterLink {
+    return this.membership.link();
+  }
+
+  /** The whole cluster as of now; CLUSTER_UNREACHABLE when etcd does not answer. */
+  async read(): Promise<ClusterRead> {
+    try {
+      return await readCluster(this.store, this.keys);
+    } catch (err) {
+      throw new SpewError('CLUSTER_UNREACHABLE', `the cluster cannot be read: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** `leave`: the agent stops, and says so at once; a hand-off leaves its place to the next agent. */
+  async close(leave: boolean): Promise<void> {
+    await this.observer.stop();
+    await this.publisher?.stop(leave);
+    await this.membership.stop(leave);
+    this.store.close();
+  }
+}
+
+async function pem(path: string, key: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new SpewError('INVALID_CONFIG', `[cluster] ${key}: cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+}

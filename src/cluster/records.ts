@@ -1,0 +1,103 @@
+/**
+ * The values kept in etcd, and how they are read back. Whoever can write to etcd can put
+ * anything there, so nothing read is trusted: a value that is not what spew writes is skipped
+ * (and said once by the caller), never allowed to throw in the agent or to reach a terminal with
+ * control characters in it.
+ */
+import { APPLIANCE_STATES, type ApplianceState } from '../model/appliance-state.js';
+import type { PublishedStatus } from '../model/appliance-status.js';
+
+/** `members/<host>`: a host that has joined, kept after it goes (to show it unreachable). */
+export interface MemberRecord {
+  name: string;
+  labels: Record<string, string>;
+  version: string;
+  joined_at: string;
+  unreachable_since: string | null;
+}
+
+/** `alive/<host>`: a live agent, bound to its lease. */
+export interface AliveRecord {
+  /** Stays the same across restarts of one agent (kept in its state dir): its own old key is not another agent. */
+  instance: string;
+  pid: number;
+  since: string;
+}
+
+type Json = Record<string, unknown>;
+
+function object(text: string): Json | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Printable text of bounded length: no escape sequence, newline or NUL rides along to a table. */
+function text(value: unknown, max = 256): value is string {
+  // eslint-disable-next-line no-control-regex
+  return typeof value === 'string' && value.length <= max && !/[\u0000-\u001f\u007f-\u009f]/.test(value);
+}
+
+function textOrNull(value: unknown, max?: number): value is string | null {
+  return value === null || text(value, max);
+}
+
+function count(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function labels(value: unknown): value is Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return entries.length <= 64 && entries.every(([k, v]) => text(k, 63) && text(v, 63));
+}
+
+export function readMember(value: string): MemberRecord | undefined {
+  const o = object(value);
+  if (!o || !text(o.name, 63) || !labels(o.labels) || !text(o.version, 64) || !text(o.joined_at, 40) || !textOrNull(o.unreachable_since, 40)) return undefined;
+  return { name: o.name, labels: o.labels, version: o.version, joined_at: o.joined_at, unreachable_since: o.unreachable_since };
+}
+
+export function readAlive(value: string): AliveRecord | undefined {
+  const o = object(value);
+  if (!o || !text(o.instance, 64) || !count(o.pid) || !text(o.since, 40)) return undefined;
+  return { instance: o.instance, pid: o.pid, since: o.since };
+}
+
+const STATES: ReadonlySet<unknown> = new Set(APPLIANCE_STATES);
+
+function restartLimit(value: unknown): value is PublishedStatus['restart_limit'] {
+  if (value === null) return true;
+  if (typeof value !== 'object' || Array.isArray(value)) return false;
+  const l = value as Json;
+  return count(l.used) && count(l.limit) && (l.window_ms === null || count(l.window_ms));
+}
+
+export function readStatus(value: string): PublishedStatus | undefined {
+  const o = object(value);
+  if (!o) return undefined;
+  const valid = text(o.name, 128) && text(o.ref, 64) && text(o.type, 32) && STATES.has(o.state) && text(o.reason, 1024)
+    && (o.desired === 'running' || o.desired === 'stopped') && (o.pid === null || count(o.pid)) && count(o.restarts)
+    && textOrNull(o.started_at, 40) && textOrNull(o.last_exit, 256) && restartLimit(o.restart_limit)
+    && textOrNull(o.image, 512) && count(o.version) && text(o.published_at, 40);
+  if (!valid) return undefined;
+  return {
+    name: o.name as string,
+    ref: o.ref as string,
+    type: o.type as string,
+    state: o.state as ApplianceState,
+    reason: o.reason as string,
+    desired: o.desired as PublishedStatus['desired'],
+    pid: o.pid as number | null,
+    restarts: o.restarts as number,
+    started_at: o.started_at as string | null,
+    last_exit: o.last_exit as string | null,
+    restart_limit: o.restart_limit as PublishedStatus['restart_limit'],
+    image: o.image as string | null,
+    version: o.version as number,
+    published_at: o.published_at as string,
+  };
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { readAlive, readMember, readStatus } from '../../src/cluster/records.js';
+
+const status = {
+  name: 'web', ref: 'a1b2c3d4e5f6', type: 'shell', state: 'running', reason: 'started', desired: 'running', pid: 42,
+  restarts: 1, started_at: '2026-01-01T00:00:00.000Z', last_exit: null, restart_limit: { used: 1, limit: 5, window_ms: null },
+  image: null, version: 2, published_at: '2026-01-01T00:00:01.000Z',
+};
+
+describe('reading back what is in etcd (anyone with access to etcd may have written it)', () => {
+  it('reads what spew writes', () => {
+    expect(readStatus(JSON.stringify(status))).toEqual(status);
+    const member = { name: 'alpha', labels: { rack: 'a' }, version: '0.1.0', joined_at: 'x', unreachable_since: null };
+    expect(readMember(JSON.stringify(member))).toEqual(member);
+    expect(readAlive(JSON.stringify({ instance: 'ab', pid: 7, since: 'x' }))).toEqual({ instance: 'ab', pid: 7, since: 'x' });
+  });
+
+  it('skips what is not JSON, not an object, or not of the shape', () => {
+    for (const text of ['', 'not json', '[]', 'null', '"web"', '{}']) {
+      expect(readStatus(text)).toBeUndefined();
+      expect(readMember(text)).toBeUndefined();
+      expect(readAlive(text)).toBeUndefined();
+    }
+    expect(readStatus(JSON.stringify({ ...status, state: 'exploded' }))).toBeUndefined();
+    expect(readStatus(JSON.stringify({ ...status, pid: -1 }))).toBeUndefined();
+    expect(readStatus(JSON.stringify({ ...status, restarts: 1.5 }))).toBeUndefined();
+    expect(readStatus(JSON.stringify({ ...status, restart_limit: { used: 'all' } }))).toBeUndefined();
+    expect(readAlive(JSON.stringify({ instance: 'ab', pid: '7', since: 'x' }))).toBeUndefined();
+    expect(readMember(JSON.stringify({ name: 'a', labels: { rack: 5 }, version: '1', joined_at: 'x', unreachable_since: null }))).toBeUndefined();
+  });
+
+  it('lets no control character reach a terminal, and no text grow without bound', () => {
+    expect(readStatus(JSON.stringify({ ...status, name: 'web\u001b[2J' }))).toBeUndefined();
+    expect(readStatus(JSON.stringify({ ...status, reason: 'line\nbreak' }))).toBeUndefined();
+    expect(readStatus(JSON.stringify({ ...status, reason: 'x'.repeat(5000) }))).toBeUndefined();
+    expect(readMember(JSON.stringify({ name: 'a', labels: { 'r\u009b': 'a' }, version: '1', joined_at: 'x', unreachable_since: null }))).toBeUndefined();
+  });
+
+  it('keeps only the fields it knows', () => {
+    expect(readStatus(JSON.stringify({ ...status, command: 'secret --token x' }))).not.toHaveProperty('command');
+  });
+});

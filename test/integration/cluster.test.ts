@@ -1,0 +1,238 @@
+/**
+ * Several real agents (own state dir, socket and name each) on a real etcd member, started on
+ * loopback. Each test has a cluster prefix of its own, so the tests share one etcd.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HostsAnswer } from '../../src/api/wire.js';
+import type { ApplianceStatus } from '../../src/model/appliance-status.js';
+import type { HostedStatus } from '../../src/model/cluster.js';
+import { AgentHarness, SLOW } from '../support/agent-harness.js';
+import { EtcdMembers } from '../support/etcd-members.js';
+import { isAlive } from '../support/proc.js';
+import { waitFor } from '../support/wait-for.js';
+
+const TTL_S = 3;
+/** Expiry is checked by etcd every 500 ms, and the observer's write follows the watch event. */
+const UNREACHABLE_MARGIN_MS = 3_000;
+
+type Listed = (ApplianceStatus | HostedStatus) & { host: string; host_state: string };
+
+describe('a cluster of real agents on a real etcd', () => {
+  let etcd: EtcdMembers;
+  let agents: AgentHarness[] = [];
+  let cluster = 0;
+  let prefix = '';
+
+  beforeAll(async () => {
+    etcd = await EtcdMembers.start(1);
+  }, 30_000);
+  afterAll(async () => etcd?.stop());
+  afterEach(async () => {
+    await Promise.all(agents.map((a) => a.cleanup()));
+    agents = [];
+  });
+
+  function agent(name: string, appliances: Record<string, string>, labels = ''): AgentHarness {
+    const h = new AgentHarness({
+      appliances,
+      extraConfig: ['[cluster]', `etcd = ${etcd.tomlEndpoints}`, `name = "${name}"`, `cluster = "${prefix}"`, `lease_ttl = "${TTL_S}s"`, labels && `labels = ${labels}`].join('\n'),
+    });
+    agents.push(h);
+    return h;
+  }
+
+  function newCluster(): void {
+    prefix = `t${process.pid}-${++cluster}`;
+  }
+
+  async function hosts(h: AgentHarness): Promise<HostsAnswer> {
+    const out = await h.cli('hosts', '--json');
+    if (out.code !== 0) throw new Error(`spew hosts exited ${out.code}: ${out.stderr}`);
+    return JSON.parse(out.stdout) as HostsAnswer;
+  }
+
+  async function listed(h: AgentHarness, ...args: string[]): Promise<Listed[]> {
+    const out = await h.cli('status', '--json', ...args);
+    if (out.code !== 0) throw new Error(`spew status exited ${out.code}: ${out.stderr}`);
+    return JSON.parse(out.stdout) as Listed[];
+  }
+
+  const sleeper = (name: string): string => `[${name}]\ncommand = "sleep 1000"\n`;
+
+  it('joins two hosts: spew hosts lists both, spew status on each shows every host\'s appliances with a HOST column', async () => {
+    newCluster();
+    const alpha = agent('alpha', { 'web.toml': sleeper('web') }, '{ rack = "a", role = "web" }');
+    const beta = agent('beta', { 'db.toml': sleeper('db') }, '{ rack = "b" }');
+    await Promise.all([alpha.start(), beta.start()]);
+    await Promise.all([alpha.running('web'), beta.running('db')]);
+
+    const members = await waitFor('both hosts up, each with its one appliance', async () => {
+      const answer = await hosts(beta);
+      return answer.hosts.length === 2 && answer.hosts.every((h) => h.state === 'up' && h.appliances.running === 1) ? answer : undefined;
+    }, SLOW);
+    expect(members.link).toMatchObject({ host: 'beta', cluster: prefix, membership: 'joined' });
+    expect(members.hosts.map((h) => [h.name, h.labels])).toEqual([['alpha', { rack: 'a', role: 'web' }], ['beta', { rack: 'b' }]]);
+    expect(members.hosts.every((h) => h.unreachable_since === null && /^\d+\.\d+\.\d+/.test(h.version))).toBe(true);
+
+    const table = await beta.cli('hosts');
+    expect(table.stdout).toMatch(/^HOST\s+STATE\s+APPLIANCES\s+RUNNING\s+VERSION\s+LABELS\s+JOINED/);
+    expect(table.stdout).toMatch(/alpha\s+up\s+1\s+1\s+\S+\s+rack=a,role=web/);
+    expect(table.stdout).toMatch(/beta \*\s+up/);
+
+    for (const [h, other] of [[alpha, 'db'], [beta, 'web']] as const) {
+      const all = await waitFor(`${other} seen from the other host`, async () => {
+        const rows = await listed(h);
+        return rows.some((r) => r.name === other && r.state === 'running') ? rows : undefined;
+      }, SLOW);
+      expect(all.map((r) => [r.host, r.name, r.host_state]).sort()).toEqual([['alpha', 'web', 'up'], ['beta', 'db', 'up']]);
+    }
+    const web = (await listed(beta)).find((r) => r.name === 'web')!;
+    expect(web.pid).toBe((await alpha.status('web')).pid);
+    expect(web.ref).toBe((await alpha.status('web')).ref);
+
+    const text = await beta.cli('status');
+    expect(text.stdout).toMatch(/^HOST\s+NAME\s+REF\s+TYPE\s+STATE/);
+    expect(text.stdout).toMatch(/\nbeta\s+db\s+\S+\s+shell\s+running/);
+    expect(text.stdout).toMatch(/\nalpha\s+web\s+\S+\s+shell\s+running/);
+
+    expect((await listed(beta, '--local')).map((r) => r.name)).toEqual(['db']);
+    expect((await listed(beta, '--host', 'alpha')).map((r) => r.name)).toEqual(['web']);
+    expect((await listed(beta, 'web')).map((r) => [r.host, r.name])).toEqual([['alpha', 'web']]);
+    const unknown = await beta.cli('status', '--host', 'gamma');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no host named gamma');
+    const missing = await beta.cli('status', 'nosuch');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no appliance named nosuch in the cluster');
+
+    // Whoever can write to etcd can put anything there: it is skipped and named, never trusted.
+    await etcd.ctl('put', `/spew/${prefix}/members/evil`, '{"name":"evil\u001b[2J"}');
+    await etcd.ctl('put', `/spew/${prefix}/status/alpha/fake`, 'not json');
+    const skipped = await hosts(beta);
+    expect(skipped.hosts.map((h) => h.name)).toEqual(['alpha', 'beta']);
+    expect(skipped.unreadable).toEqual([`/spew/${prefix}/status/alpha/fake`, `/spew/${prefix}/members/evil`]);
+    expect((await listed(beta)).map((r) => r.name).sort()).toEqual(['db', 'web']);
+  }, 60_000);
+
+  it('publishes transitions: a crash and a stop on one host are seen on the other', async () => {
+    newCluster();
+    const alpha = agent('alpha', { 'web.toml': `${sleeper('web')}restart = "always"\n` });
+    const beta = agent('beta', {});
+    await Promise.all([alpha.start(), beta.start()]);
+    const first = await alpha.running('web');
+    process.kill(first.pid!, 'SIGKILL');
+    const again = await alpha.until('web', 'to run again after the crash', (s) => s.state === 'running' && s.restarts === 1);
+    const seen = await waitFor('the restart seen from beta', async () =>
+      (await listed(beta, '--host', 'alpha')).find((r) => r.name === 'web' && r.restarts === 1 && r.state === 'running'), SLOW);
+    expect(seen.pid).toBe(again.pid);
+    expect((await alpha.cli('stop', 'web')).code).toBe(0);
+    await waitFor('the stop seen from beta', async () => (await listed(beta, '--host', 'alpha')).find((r) => r.state === 'stopped'), SLOW);
+    expect((await alpha.cli('remove', 'web')).code).toBe(0);
+    await waitFor('the removal seen from beta', async () => (await listed(beta, '--host', 'alpha')).length === 0, SLOW);
+  }, 60_000);
+
+  it('refuses a second live agent with a name already held; that agent runs its appliances on, alone', async () => {
+    newCluster();
+    const first = agent('alpha', {});
+    await first.start();
+    await waitFor('alpha joined', async () => (await hosts(first)).link.membership === 'joined', SLOW);
+    const impostor = agent('alpha', { 'job.toml': sleeper('job') });
+    await impostor.start();
+    await impostor.running('job');
+    const refused = await waitFor('the second alpha refused', async () => {
+      const out = await impostor.cli('hosts', '--json');
+      const answer = JSON.parse(out.stdout) as HostsAnswer;
+      return answer.link.membership === 'refused' ? answer : undefined;
+    }, SLOW);
+    expect(refused.link.detail).toContain('the name alpha is held by another live agent');
+    expect(impostor.agentLog()).toContain('cannot join');
+    // The first one's record is untouched: its appliances (none) and its place.
+    const seen = await hosts(first);
+    expect(seen.hosts.map((h) => [h.name, h.appliances.total])).toEqual([['alpha', 0]]);
+    expect((await listed(first)).map((r) => r.name)).toEqual([]);
+  }, 60_000);
+
+  it('kill -9 of an agent: the others show it unreachable within TTL plus a margin, with its last status greyed; its appliances run on; back, it is current', async () => {
+    newCluster();
+    const alpha = agent('alpha', { 'web.toml': sleeper('web') });
+    const beta = agent('beta', {});
+    await Promise.all([alpha.start(), beta.start()]);
+    const web = await alpha.running('web');
+    await waitFor('web seen from beta', async () => (await listed(beta)).some((r) => r.name === 'web'), SLOW);
+
+    const killedAt = Date.now();
+    await alpha.kill9();
+    const gone = await waitFor('alpha unreachable', async () => {
+      const answer = await hosts(beta);
+      return answer.hosts.find((h) => h.name === 'alpha' && h.state === 'unreachable');
+    }, (TTL_S * 1000) + UNREACHABLE_MARGIN_MS + 5_000);
+    const seenAfterMs = Date.now() - killedAt;
+    expect(seenAfterMs).toBeLessThan((TTL_S * 1000) + UNREACHABLE_MARGIN_MS);
+    await waitFor('the time it went recorded', async () => (await hosts(beta)).hosts.find((h) => h.name === 'alpha')?.unreachable_since !== null, SLOW);
+    expect(gone.appliances.total).toBe(1);
+    expect(isAlive(web.pid!)).toBe(true);
+
+    const stale = (await listed(beta)).find((r) => r.name === 'web')!;
+    expect(stale).toMatchObject({ host: 'alpha', host_state: 'unreachable', state: 'running', pid: web.pid });
+    expect((await beta.cli('status')).stdout).toMatch(/alpha\s+web\s+\S+\s+shell\s+running\?.*host unreachable: last heard of/);
+    expect((await beta.cli('hosts')).stdout).toMatch(/alpha\s+unreachable since \S+ ago/);
+
+    await alpha.start();
+    const back = await waitFor('alpha up again', async () => (await hosts(beta)).hosts.find((h) => h.name === 'alpha' && h.state === 'up'), SLOW);
+    expect(back.unreachable_since).toBeNull();
+    expect((await alpha.status('web')).pid).toBe(web.pid);
+    const current = (await listed(beta)).find((r) => r.name === 'web')!;
+    expect(current).toMatchObject({ host_state: 'up', state: 'running', pid: web.pid });
+  }, 60_000);
+
+  it('an agent killed with -9 and started again at once takes back its own place, not refused by its own lease', async () => {
+    newCluster();
+    const alpha = agent('alpha', { 'web.toml': sleeper('web') });
+    await alpha.start();
+    await waitFor('alpha joined', async () => (await hosts(alpha)).link.membership === 'joined', SLOW);
+    await alpha.kill9();
+    await alpha.start();
+    const answer = await waitFor('alpha joined again', async () => {
+      const a = await hosts(alpha);
+      return a.link.membership === 'joined' ? a : undefined;
+    }, SLOW);
+    expect(answer.hosts.map((h) => [h.name, h.state])).toEqual([['alpha', 'up']]);
+    expect(alpha.agentLog()).not.toContain('cannot join');
+  }, 60_000);
+
+  it('etcd down: appliances keep running, local commands work, cluster commands fail clearly; all recovers when etcd is back', async () => {
+    newCluster();
+    const alpha = agent('alpha', { 'web.toml': `${sleeper('web')}restart = "always"\n` });
+    const beta = agent('beta', {});
+    await Promise.all([alpha.start(), beta.start()]);
+    const web = await alpha.running('web');
+    await waitFor('web seen from beta', async () => (await listed(beta)).some((r) => r.name === 'web'), SLOW);
+
+    await etcd.killAll();
+    try {
+      const status = await alpha.cli('status');
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/alpha\s+web\s+\S+\s+shell\s+running/);
+      expect(status.stdout).toContain('cluster: unreachable, this host\'s appliances only');
+      const hostsOut = await alpha.cli('hosts');
+      expect(hostsOut.code).toBe(1);
+      expect(hostsOut.stderr).toContain('CLUSTER_UNREACHABLE');
+      // Supervision goes on: a crash is restarted, a stop and start are carried out.
+      process.kill(web.pid!, 'SIGKILL');
+      await alpha.until('web', 'to run again with etcd down', (s) => s.state === 'running' && s.restarts === 1);
+      // Beyond the lease's TTL: nothing is stopped for the want of etcd.
+      await new Promise((resolve) => setTimeout(resolve, TTL_S * 1000 + 500));
+      expect((await alpha.status('web')).state).toBe('running');
+    } finally {
+      await etcd.restartAll();
+    }
+    const after = await alpha.status('web');
+    await waitFor('the restart published once etcd is back', async () =>
+      (await listed(beta)).find((r) => r.name === 'web' && r.restarts === 1 && r.pid === after.pid && r.host_state === 'up'), SLOW);
+    const answer = await waitFor('both joined again', async () => {
+      const a = await hosts(alpha);
+      return a.link.membership === 'joined' && a.hosts.every((h) => h.state === 'up') ? a : undefined;
+    }, SLOW);
+    expect(answer.hosts.map((h) => h.name)).toEqual(['alpha', 'beta']);
+  }, 90_000);
+});
