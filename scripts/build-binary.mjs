@@ -71,6 +71,8 @@ const EMBED_ETCD_PROTO_SOURCE = `const packageDefinition = (0, proto_loader_1.lo
     defaults: true,
     oneofs: true,
 });`;
+/** The call in it that reads the file; the options after it stay as they are. */
+const EMBED_ETCD_PROTO_LOAD = '(0, proto_loader_1.loadSync)(`${__dirname}/../proto/rpc.proto`, {';
 const embeddedEtcdProto = {
   name: 'embedded-etcd-proto',
   setup(bundle) {
@@ -83,13 +85,7 @@ const embeddedEtcdProto = {
       // The protobufjs that proto-loader itself parses with.
       const { Root } = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs');
       const descriptor = new Root().loadSync(join(dirname(args.path), '..', 'proto', 'rpc.proto'), { keepCase: true }).toJSON();
-      const replacement = `const packageDefinition = proto_loader_1.fromJSON(${JSON.stringify(descriptor)}, {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-});`;
+      const replacement = EMBED_ETCD_PROTO_SOURCE.replace(EMBED_ETCD_PROTO_LOAD, () => `proto_loader_1.fromJSON(${JSON.stringify(descriptor)}, {`);
       return { contents: source.slice(0, at) + replacement + source.slice(at + EMBED_ETCD_PROTO_SOURCE.length), loader: 'js' };
     });
   },
