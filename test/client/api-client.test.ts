@@ -250,6 +250,7 @@ describe('ApiClient', () => {
     await client.explain(id);
     await client.exportToml([id], true);
     await client.orphans();
+    await client.hosts();
     await client.create({ spec: 'web', item: {}, start: false });
     await client.start(id);
     await client.stop(id);
