@@ -29,6 +29,9 @@ const CLOSE_WAIT_MS = 2000;
 /** How long a standby may take to say it is ready before it is asked for again. */
 const FILL_DEADLINE_MS = 10_000;
 
+/** How often a take looks at every slot, not only at the one it hands the start to. */
+const SWEEP_MS = 1000;
+
 /** How long a used slot stays empty: about the time its run takes to start. */
 const REFILL_DELAY_MS = 20;
 
@@ -57,6 +60,7 @@ export class ShimPool {
   private readonly goFds: (number | undefined)[];
   private readyReader: Socket | undefined;
   private readonly token = randomBytes(6).toString('hex');
+  private sweptAt = 0;
 
   constructor(
     private readonly dir: string,
@@ -99,31 +103,49 @@ export class ShimPool {
     // A line the empty FIFO cannot hold at once (an environment of many kilobytes) goes by
     // the launcher, which passes it as an argument.
     if (Buffer.byteLength(line) > GO_LINE_MAX) return undefined;
+    if (Date.now() - this.sweptAt >= SWEEP_MS) this.sweep();
     for (let slot = 0; slot < this.slots.length; slot++) {
       const entry = this.slots[slot] as Slot;
       const fd = this.goFds[slot];
-      // A standby that never said it was ready (a launcher stopped or killed meanwhile, or the
-      // standby stopped with SIGSTOP before it said so) is asked for again; one that is there
-      // is killed first, or a stopped one would stay stopped for good.
-      if (entry.state === 'filling' && Date.now() - entry.since > FILL_DEADLINE_MS) {
-        for (const pid of standbysIn(this.slotDir(slot), this.token)) signalGroup(pid, 'SIGKILL');
-        this.reopen(slot);
-      }
-      if (entry.state !== 'ready' || fd === undefined) continue;
-      // One read of /proc: a standby killed or stopped (SIGSTOP) while it waited would never
-      // take the start. A stopped one is killed, so that it cannot wake later and take it.
-      const state = processState(entry.shim);
-      if (state !== 'running') {
-        if (state === 'stopped') signalGroup(entry.shim.pid, 'SIGKILL');
-        // Start over in this slot, with a FIFO nobody else holds.
-        this.reopen(slot);
-        continue;
-      }
+      if (entry.state !== 'ready' || fd === undefined || !this.usable(slot, entry.shim)) continue;
       writeSync(fd, line);
       this.slots[slot] = { state: 'taken', shim: entry.shim };
       return { slot, shim: entry.shim };
     }
     return undefined;
+  }
+
+  /**
+   * A take uses the first ready slot, so a slot further on could keep a standby stopped
+   * (SIGSTOP) for good while the first ones serve every start: once a second, a take looks at
+   * every slot. A standby that never said it was ready (a launcher stopped or killed meanwhile,
+   * or the standby stopped before it said so) is asked for again, any one that is there killed
+   * first; a ready one that is stopped or gone is replaced.
+   */
+  private sweep(): void {
+    this.sweptAt = Date.now();
+    for (let slot = 0; slot < this.slots.length; slot++) {
+      const entry = this.slots[slot] as Slot;
+      if (entry.state === 'filling' && this.sweptAt - entry.since > FILL_DEADLINE_MS) {
+        for (const pid of standbysIn(this.slotDir(slot), this.token)) signalGroup(pid, 'SIGKILL');
+        this.reopen(slot);
+      } else if (entry.state === 'ready') {
+        this.usable(slot, entry.shim);
+      }
+    }
+  }
+
+  /**
+   * One read of /proc: a standby killed or stopped while it waited would never take a start.
+   * A stopped one is killed, so that it cannot wake later and take it, and the slot starts
+   * over with a FIFO nobody else holds.
+   */
+  private usable(slot: number, shim: ShimIdentity): boolean {
+    const state = processState(shim);
+    if (state === 'running') return true;
+    if (state === 'stopped') signalGroup(shim.pid, 'SIGKILL');
+    this.reopen(slot);
+    return false;
   }
 
   /**
