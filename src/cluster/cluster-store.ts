@@ -55,6 +55,9 @@ export interface WatchHandle {
   cancel(): Promise<void>;
 }
 
+/** A transaction guards its writes with one condition at least: every write spew makes is. */
+export type Conditions = [Condition, ...Condition[]];
+
 export interface ClusterStore {
   get(key: string): Promise<StoredValue | undefined>;
   list(prefix: string): Promise<Listing>;
@@ -62,7 +65,7 @@ export interface ClusterStore {
   put(key: string, value: string, lease?: string): Promise<string>;
   delete(key: string): Promise<void>;
   /** If every condition holds, the writes, at once; otherwise the current values of `read`. */
-  commit(conditions: Condition[], writes: Write[], read?: string[]): Promise<Outcome>;
+  commit(conditions: Conditions, writes: Write[], read?: string[]): Promise<Outcome>;
   /**
    * Every change under `prefix` from `fromRevision` on, in order. `onError` means the watch has
    * ended (a compacted revision, a cancel by the server): the caller reads again and watches

@@ -33,7 +33,9 @@ export async function readCluster(store: ClusterStore, keys: ClusterKeys): Promi
       unreadable.push(v.key);
       continue;
     }
-    byHost.set(host, [...(byHost.get(host) ?? []), status]);
+    const listed = byHost.get(host);
+    if (listed === undefined) byHost.set(host, [status]);
+    else listed.push(status);
   }
   const hosts: ClusterHost[] = [];
   for (const v of members.values) {

@@ -10,7 +10,7 @@
  */
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IKeyValue, type IOptions, type IRequestOp } from 'etcd3';
-import type { ClusterStore, Condition, Listing, Outcome, StoredValue, WatchHandle, Write, Change } from './cluster-store.js';
+import type { ClusterStore, Condition, Conditions, Listing, Outcome, StoredValue, WatchHandle, Write, Change } from './cluster-store.js';
 
 export interface EtcdStoreOptions {
   endpoints: string[];
@@ -61,14 +61,9 @@ export class EtcdStore implements ClusterStore {
     await this.client.delete().key(key).exec();
   }
 
-  async commit(conditions: Condition[], writes: Write[], read: string[] = []): Promise<Outcome> {
-    const [first, ...rest] = conditions;
+  async commit([first, ...rest]: Conditions, writes: Write[], read: string[] = []): Promise<Outcome> {
     const ops = await Promise.all(writes.map((w) => this.op(w)));
     const reads = await Promise.all(read.map((key) => this.client.get(key).op()));
-    if (first === undefined) {
-      const res = await this.client.if('\0', 'Create', '==', 0).then(...ops).commit();
-      return { succeeded: true, revision: res.header.revision, current: [] };
-    }
     let txn = this.client.if(first.key, ...compare(first));
     for (const c of rest) txn = txn.and(c.key, ...compare(c));
     const res = await txn.then(...ops).else(...reads).commit();

@@ -43,8 +43,6 @@ export class StatusPublisher {
   private flushing: Promise<void> | undefined;
   private stopped = false;
   private failing = false;
-  /** Writes made, for the bench's writes-per-second figure. */
-  writes = 0;
 
   constructor(private readonly opts: StatusPublisherOptions) {}
 
@@ -107,7 +105,6 @@ export class StatusPublisher {
       // Lost the place under this lease: the membership registers again, then all is republished.
       if (!outcome.succeeded) return;
       for (const ref of refs) this.dirty.delete(ref);
-      this.writes += 1;
       if (this.failing) this.opts.log('status published again');
       this.failing = false;
     } catch (err) {

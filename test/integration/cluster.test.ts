@@ -59,6 +59,16 @@ describe('a cluster of real agents on a real etcd', () => {
 
   const sleeper = (name: string): string => `[${name}]\ncommand = "sleep 1000"\n`;
 
+  /** Two hosts: alpha runs web (as `webToml` says), beta runs nothing and has seen web. */
+  async function webOnAlphaSeenFromBeta(webToml: string): Promise<{ alpha: AgentHarness; beta: AgentHarness; web: ApplianceStatus }> {
+    const alpha = agent('alpha', { 'web.toml': webToml });
+    const beta = agent('beta', {});
+    await Promise.all([alpha.start(), beta.start()]);
+    const web = await alpha.running('web');
+    await waitFor('web seen from beta', async () => (await listed(beta)).some((r) => r.name === 'web'), SLOW);
+    return { alpha, beta, web };
+  }
+
   it('joins two hosts: spew hosts lists both, spew status on each shows every host\'s appliances with a HOST column', async () => {
     newCluster();
     const alpha = agent('alpha', { 'web.toml': sleeper('web') }, '{ rack = "a", role = "web" }');
@@ -154,11 +164,7 @@ describe('a cluster of real agents on a real etcd', () => {
 
   it('kill -9 of an agent: the others show it unreachable within TTL plus a margin, with its last status greyed; its appliances run on; back, it is current', async () => {
     newCluster();
-    const alpha = agent('alpha', { 'web.toml': sleeper('web') });
-    const beta = agent('beta', {});
-    await Promise.all([alpha.start(), beta.start()]);
-    const web = await alpha.running('web');
-    await waitFor('web seen from beta', async () => (await listed(beta)).some((r) => r.name === 'web'), SLOW);
+    const { alpha, beta, web } = await webOnAlphaSeenFromBeta(sleeper('web'));
 
     const killedAt = Date.now();
     await alpha.kill9();
@@ -202,11 +208,7 @@ describe('a cluster of real agents on a real etcd', () => {
 
   it('etcd down: appliances keep running, local commands work, cluster commands fail clearly; all recovers when etcd is back', async () => {
     newCluster();
-    const alpha = agent('alpha', { 'web.toml': `${sleeper('web')}restart = "always"\n` });
-    const beta = agent('beta', {});
-    await Promise.all([alpha.start(), beta.start()]);
-    const web = await alpha.running('web');
-    await waitFor('web seen from beta', async () => (await listed(beta)).some((r) => r.name === 'web'), SLOW);
+    const { alpha, beta, web } = await webOnAlphaSeenFromBeta(`${sleeper('web')}restart = "always"\n`);
 
     await etcd.killAll();
     try {
