@@ -49,6 +49,7 @@ import { makeAgentDirs } from './agent-dirs.js';
 import { handleSignals, type SignalAction } from './agent-signals.js';
 import { BootSteps, type Step } from './boot-steps.js';
 import { openCluster, type ClusterStep } from './cluster-step.js';
+import { hostActions } from './host-actions.js';
 import { LateBound } from './late-bound.js';
 
 export interface AgentOptions {
@@ -120,7 +121,7 @@ export class Agent {
     const runners = await steps.take('runners', () => this.makeRunners(imagePins));
     const membership = await steps.take('cluster', () => openCluster({ settings: config.cluster, stateDir: config.state_dir, version: this.opts.version, logger: this.logger }));
     const { manager, upgrader } = await steps.take('manager', () => this.bootManager(events, runners, imagePins, membership));
-    membership.start(manager, events);
+    membership.start(manager, events, hostActions(manager, this.defaults));
     const startedAt = new Date();
     void this.reportOrphans(manager, runners.runner);
     void manager.settled(BOOT_SETTLE_MS).then(compactHeap);

@@ -4,12 +4,14 @@
  */
 import { applianceLogPath } from '../logs/appliance-log-path.js';
 import { routes } from '../api/routes.js';
-import type { AgentAnswer, ApplianceAnswer, StreamQuery } from '../api/wire.js';
+import type { ActionAnswer, AgentAnswer, ApplianceAnswer, StreamQuery } from '../api/wire.js';
 import type { ApplianceService } from '../appliance/appliance-service.js';
 import { SpewError } from '../common/errors.js';
-import { parseApplianceSources, type LoadedItem } from '../config/appliance-file.js';
-import { validateItem, type ItemDefaults } from '../config/item-validator.js';
-import { parseSpec } from '../config/spec-parser.js';
+import { parseApplianceSources } from '../config/appliance-file.js';
+import type { ItemDefaults } from '../config/item-validator.js';
+import type { ApplianceStatus } from '../model/appliance-status.js';
+import type { HostAction } from '../model/cluster.js';
+import { createdItem, placementOf } from './create-request.js';
 import { errorMessage } from '../common/errors.js';
 import { readLastLines } from '../logs/log-tail.js';
 import type { Runner } from '../runners/runner.js';
@@ -17,7 +19,7 @@ import type { EventLog } from '../store/event-log.js';
 import { bodyObject, field } from './request-body.js';
 import { addDockerRoutes, type DockerApi } from './docker-routes.js';
 import { addVersionRoutes } from './version-routes.js';
-import { addClusterRoutes, statusAcross, type ClusterApi } from './cluster-routes.js';
+import { actOn, addClusterRoutes, createAcross, statusAcross, type ClusterApi } from './cluster-routes.js';
 import type { VersionControl } from '../versions/version-control.js';
 import { HttpRouter, queryFlag, type QueryReader } from './http-router.js';
 import { BoundedWriter } from './bounded-writer.js';
@@ -72,31 +74,29 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
 
   router.add(routes.create, async ({ body }) => {
     const request = bodyObject(body);
-    const specText = field(request, 'spec', 'string');
-    let spec;
-    try {
-      spec = parseSpec(specText);
-    } catch (err) {
-      throw new SpewError('INVALID_REQUEST', `spec: ${errorMessage(err)}`, { cause: err });
-    }
+    const spec = field(request, 'spec', 'string');
     const raw = field(request, 'item', 'object');
-    const { opts, problems } = validateItem(
-      raw,
-      { keyPrefix: 'item', locate: () => undefined, name: spec.name, specOptions: spec.options },
-      ctx.itemDefaults,
+    const start = field(request, 'start', 'boolean', false);
+    // Validated here first: a bad one goes nowhere, whichever host it was meant for.
+    const item = createdItem(spec, raw, ctx.itemDefaults);
+    return createAcross(
+      ctx.cluster,
+      item.spec.name,
+      placementOf(request),
+      async () => manager.status([(await manager.create(item, start)).ref])[0]!,
+      { action: 'create', spec, item: raw, start },
     );
-    if (!opts) throw new SpewError('INVALID_REQUEST', problems.map((p) => `${p.keyPath}: ${p.message}`).join('\n'));
-    const item: LoadedItem = { spec, opts, file: '', line: 0, raw: { item: raw, defaults: {} } };
-    return one(await manager.create(item, field(request, 'start', 'boolean', false)));
   });
 
-  router.add(routes.remove, async ({ params }) => ({
-    appliance: await manager.remove(params.id),
-  }));
-  router.add(routes.start, async ({ params }) => one(await manager.start(params.id)));
-  router.add(routes.stop, async ({ params, body }) =>
-    one(await manager.stop(params.id, field(bodyObject(body), 'kill', 'boolean', false))));
-  router.add(routes.restart, async ({ params }) => one(await manager.restart(params.id)));
+  const act = (id: string, action: HostAction, local: () => Promise<ApplianceStatus>): Promise<ActionAnswer> => actOn(manager, ctx.cluster, id, action, local);
+  const now = (appliance: { ref: string }): ApplianceStatus => manager.status([appliance.ref])[0]!;
+  router.add(routes.remove, async ({ params: { id } }) => act(id, { action: 'remove', id }, () => manager.remove(id)));
+  router.add(routes.start, async ({ params: { id } }) => act(id, { action: 'start', id }, async () => now(await manager.start(id))));
+  router.add(routes.stop, async ({ params: { id }, body }) => {
+    const kill = field(bodyObject(body), 'kill', 'boolean', false);
+    return act(id, { action: 'stop', id, kill }, async () => now(await manager.stop(id, kill)));
+  });
+  router.add(routes.restart, async ({ params: { id } }) => act(id, { action: 'restart', id }, async () => now(await manager.restart(id))));
 
   router.add(routes.logs, async ({ params, query, res, req, open, line }) => {
     const appliance = manager.get(params.id);

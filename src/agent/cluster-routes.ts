@@ -5,12 +5,13 @@
  * others are missing.
  */
 import { routes } from '../api/routes.js';
-import type { ClusterStatusAnswer, StatusQuery } from '../api/wire.js';
+import type { ActionAnswer, ClusterStatusAnswer, StatusQuery } from '../api/wire.js';
 import type { ApplianceService } from '../appliance/appliance-service.js';
 import type { ClusterRead } from '../cluster/cluster-view.js';
+import type { Placement } from '../cluster/placement.js';
 import { errorMessage, SpewError } from '../common/errors.js';
-import type { ApplianceStatus } from '../model/appliance-status.js';
-import type { ClusterLink, HostedStatus } from '../model/cluster.js';
+import type { ApplianceStatus, PublishedStatus } from '../model/appliance-status.js';
+import type { ClusterLink, HostAction, HostedStatus } from '../model/cluster.js';
 import type { HttpRouter, QueryReader } from './http-router.js';
 import { queryFlag } from './http-router.js';
 
@@ -18,6 +19,62 @@ import { queryFlag } from './http-router.js';
 export interface ClusterApi {
   link(): ClusterLink;
   read(): Promise<ClusterRead>;
+  place(want: Placement): Promise<string>;
+  elsewhere(id: string): Promise<HostedStatus | undefined>;
+  ask(host: string, action: HostAction): Promise<PublishedStatus>;
+}
+
+/**
+ * An action on appliance `id`: carried out here when this host has it (with `local`), else by
+ * the host that has it, which acknowledges it with the appliance's status.
+ */
+export async function actOn(manager: ApplianceService, cluster: ClusterApi | undefined, id: string, action: HostAction, local: () => Promise<ApplianceStatus>): Promise<ActionAnswer> {
+  if (!cluster || isLocal(manager, id)) return { appliance: await local() };
+  let found;
+  try {
+    found = await cluster.elsewhere(id);
+  } catch (err) {
+    if (err instanceof SpewError && err.code === 'CLUSTER_UNREACHABLE') {
+      throw new SpewError('CLUSTER_UNREACHABLE', `no appliance named ${id} on this host, and the other hosts cannot be asked: ${errorMessage(err)}`, { cause: err });
+    }
+    throw err;
+  }
+  if (!found) throw new SpewError('APPLIANCE_NOT_FOUND', `no appliance named ${id} in the cluster`);
+  return { appliance: hosted(found.host, await cluster.ask(found.host, action)) };
+}
+
+/**
+ * A create on a cluster's agent: on this host unless a host or constraint places it elsewhere.
+ * Its name may not be one another host has: the check reads what the hosts published (a
+ * create on two hosts at the very same moment is not caught; see README, Cluster).
+ */
+export async function createAcross(
+  cluster: ClusterApi | undefined,
+  name: string,
+  placement: Partial<Placement>,
+  local: () => Promise<ApplianceStatus>,
+  remote: HostAction,
+): Promise<ActionAnswer> {
+  if (!cluster) {
+    if (placement.host !== undefined || placement.constraint !== undefined) throw notInCluster();
+    return { appliance: await local() };
+  }
+  const self = cluster.link().host;
+  const placed = placement.host !== undefined || placement.constraint !== undefined;
+  const host = placed ? await cluster.place({ constraint: {}, ...placement }) : self;
+  try {
+    const taken = await cluster.elsewhere(name);
+    if (taken) throw new SpewError('NAME_TAKEN', `${name}: host ${taken.host} has an appliance of that name; names are unique in the cluster`);
+  } catch (err) {
+    // etcd down: this host's own create goes on, as every local command does.
+    if (placed || !(err instanceof SpewError) || err.code !== 'CLUSTER_UNREACHABLE') throw err;
+  }
+  if (host === self) return { appliance: await local() };
+  return { appliance: hosted(host, await cluster.ask(host, remote)) };
+}
+
+function hosted(host: string, status: PublishedStatus): HostedStatus {
+  return { ...status, host, host_state: 'up' };
 }
 
 export function addClusterRoutes(router: HttpRouter, cluster: ClusterApi | undefined): void {

@@ -11,16 +11,20 @@
 import type { Logger } from 'winston';
 import type { ApplianceService } from '../appliance/appliance-service.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
+import type { ActionHandler } from '../cluster/request-inbox.js';
 import { SpewError } from '../common/errors.js';
 import type { ClusterSettings } from '../config/cluster-settings.js';
-import type { PublishedStatus } from '../model/appliance-status.js';
+import type { ApplianceStatus } from '../model/appliance-status.js';
 import type { EventLog } from '../store/event-log.js';
 import type { Step } from './boot-steps.js';
 
 export interface ClusterStep extends Step<'stop' | 'handoff'> {
   cluster: ClusterNode | undefined;
-  /** Joins and publishes this manager's appliances, following their events. */
-  start(manager: ApplianceService, events: EventLog): void;
+  /**
+   * Joins and publishes this manager's appliances, following their events; what other hosts
+   * ask of them is carried out by `carryOut`.
+   */
+  start(manager: ApplianceService, events: EventLog, carryOut: ActionHandler): void;
   /** The set of appliances changed (created, removed, redefined): each is published anew. */
   appliancesChanged(): void;
 }
@@ -46,10 +50,10 @@ export async function openCluster(opts: ClusterStepOptions): Promise<ClusterStep
   let all = (): string[] => [];
   return {
     cluster,
-    start: (manager, events) => {
+    start: (manager, events, carryOut) => {
       all = () => manager.all().map((a) => a.ref);
       unsubscribe = events.subscribe((record) => cluster.changed(record.ref));
-      cluster.start({ refs: all, status: (ref) => published(manager, ref) });
+      cluster.start({ refs: all, status: (ref) => statusOf(manager, ref) }, carryOut);
     },
     appliancesChanged: () => {
       for (const ref of all()) cluster.changed(ref);
@@ -61,16 +65,12 @@ export async function openCluster(opts: ClusterStepOptions): Promise<ClusterStep
   };
 }
 
-/** What is published of an appliance: no command line, environment or files (they stay on the host). */
-function published(manager: ApplianceService, ref: string): Omit<PublishedStatus, 'published_at'> | undefined {
-  let status;
+/** The appliance's status now; undefined once it is removed. */
+function statusOf(manager: ApplianceService, ref: string): ApplianceStatus | undefined {
   try {
-    [status] = manager.status([ref]);
+    return manager.status([ref])[0];
   } catch (err) {
     if (err instanceof SpewError && err.code === 'APPLIANCE_NOT_FOUND') return undefined;
     throw err;
   }
-  if (!status) return undefined;
-  const { name, type, state, reason, desired, pid, restarts, started_at, last_exit, restart_limit, image, version } = status;
-  return { name, ref, type, state, reason, desired, pid, restarts, started_at, last_exit, restart_limit, image, version };
 }

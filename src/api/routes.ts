@@ -7,7 +7,7 @@ import type { EventRecord } from '../model/appliance-status.js';
 import type { PullEvent } from '../model/image-pull.js';
 import { del, get, post } from './route.js';
 import type {
-  AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, DiffAnswer, DiffQuery, ExplainAnswer, ExportQuery,
+  ActionAnswer, AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, DiffAnswer, DiffQuery, ExplainAnswer, ExportQuery,
   HandoffAnswer, HistoryAnswer, HostsAnswer, IdsQuery, OrphansAnswer, RollbackAnswer, RollbackRequest, SkippedRecords, StatusAnswer, StatusQuery,
   StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer, UpgradeCheckRequest, UpgradeRequest,
 } from './wire.js';
@@ -19,12 +19,12 @@ export const routes = {
 
   status: get('/v1/appliances').query<StatusQuery>().json<StatusAnswer>(),
   appliance: get('/v1/appliances/:id').json<ApplianceAnswer>(),
-  create: post('/v1/appliances').body<CreateRequest>().json<ApplianceAnswer>(),
+  create: post('/v1/appliances').body<CreateRequest>().json<ActionAnswer>(),
   /** Stops the appliance first; answers its last status. */
-  remove: del('/v1/appliances/:id').json<ApplianceAnswer>(),
-  start: post('/v1/appliances/:id/start').json<ApplianceAnswer>(),
-  stop: post('/v1/appliances/:id/stop').body<StopRequest>().json<ApplianceAnswer>(),
-  restart: post('/v1/appliances/:id/restart').json<ApplianceAnswer>(),
+  remove: del('/v1/appliances/:id').json<ActionAnswer>(),
+  start: post('/v1/appliances/:id/start').json<ActionAnswer>(),
+  stop: post('/v1/appliances/:id/stop').body<StopRequest>().json<ActionAnswer>(),
+  restart: post('/v1/appliances/:id/restart').json<ActionAnswer>(),
   apply: post('/v1/apply').body<ApplyRequest>().json<ApplyAnswer>(),
 
   /** Captured lines, each `TIMESTAMP STREAM TEXT` with STREAM `out` or `err`. */

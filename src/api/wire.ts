@@ -96,9 +96,21 @@ export interface CreateRequest {
   /** The appliance's options, exactly as a config file table would give them. */
   item: Record<string, unknown>;
   start: boolean;
+  /** On a cluster's agent: the host to run it on (default: this one). */
+  host?: string;
+  /** On a cluster's agent: labels its host must have; the one with the fewest appliances is chosen. */
+  constraint?: Record<string, string>;
 }
 export interface ApplianceAnswer {
   appliance: ApplianceStatus;
+}
+
+/**
+ * After an action: an appliance of this host (live), or, acted on through the cluster, of
+ * another host (as that host answered, with its name).
+ */
+export interface ActionAnswer {
+  appliance: ApplianceStatus | HostedStatus;
 }
 
 export interface StopRequest {

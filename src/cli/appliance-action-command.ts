@@ -16,6 +16,8 @@ export const allFlag = Flags.boolean({ char: 'a', description: 'Act on every app
 export interface ActionResult {
   name: string;
   state: ApplianceState | 'removed';
+  /** The host that carried it out, when it is not this one. */
+  host?: string;
 }
 
 /** Enough requests in flight to be quick with many appliances, few enough to keep the agent calm. */
@@ -47,8 +49,8 @@ export abstract class ApplianceActionCommand extends ClientCommand {
     const results = showPulls ? await withPullProgress(client, ids, actAll) : await actAll();
     for (const result of results) {
       if (result.status === 'fulfilled') {
-        const { name, state } = result.value;
-        this.log(`${name}: ${this.paint(state, stateStyle(state))}`);
+        const { name, state, host } = result.value;
+        this.log(`${name}: ${this.paint(state, stateStyle(state))}${host === undefined ? '' : ` (on ${host})`}`);
       } else if (result.reason instanceof SpewError) {
         this.reportError(result.reason);
       } else {

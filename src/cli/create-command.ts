@@ -4,9 +4,10 @@
  */
 import { Args, Flags } from '@oclif/core';
 import { ClientCommand, jsonFlag } from './client-command.js';
-import { renderStatusTable } from './status-table.js';
+import { renderClusterStatusTable, renderStatusTable } from './status-table.js';
 import { withPullProgress } from './pull-progress.js';
 import type { ApplianceStatus } from '../model/appliance-status.js';
+import { isHosted, type HostedStatus } from '../model/cluster.js';
 
 export abstract class CreateCommand extends ClientCommand {
   /** Whether the agent starts the appliance once created: the only difference of `run`. */
@@ -51,6 +52,13 @@ export abstract class CreateCommand extends ClientCommand {
       multipleNonGreedy: true,
       helpGroup: 'DOCKER',
     }),
+    host: Flags.string({ description: 'Run it on this host of the cluster.', helpGroup: 'CLUSTER' }),
+    constraint: Flags.string({
+      description: 'A label its host must have, KEY=VALUE (repeatable): the live host with the fewest appliances among those is chosen.',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpGroup: 'CLUSTER',
+    }),
     json: jsonFlag,
   };
 
@@ -81,7 +89,7 @@ export abstract class CreateCommand extends ClientCommand {
     const item: Record<string, unknown> = {
       ...docker,
       ...(given !== undefined && { command: given }),
-      ...(flags.env && { env: this.parseEnv(flags.env) }),
+      ...(flags.env && { env: this.parsePairs('--env', flags.env) }),
       ...(flags.cwd !== undefined && { cwd: flags.cwd }),
       ...(flags.restart !== undefined && { restart: flags.restart }),
       ...(flags['stop-signal'] !== undefined && { stop_signal: flags['stop-signal'] }),
@@ -90,20 +98,26 @@ export abstract class CreateCommand extends ClientCommand {
       ...(flags.user !== undefined && { user: flags.user }),
       ...(flags.group !== undefined && { group: flags.group }),
     };
+    const placement = {
+      ...(flags.host !== undefined && { host: flags.host }),
+      ...(flags.constraint && { constraint: this.parsePairs('--constraint', flags.constraint) }),
+    };
     const client = await this.connect(flags);
-    const create = (): Promise<ApplianceStatus> => client.create({ spec: args.spec, item, start: this.start });
+    const create = (): Promise<ApplianceStatus | HostedStatus> => client.create({ spec: args.spec, item, start: this.start, ...placement });
     const name = args.spec.split('#')[0] as string;
     const appliance = this.start && flags.image !== undefined ? await withPullProgress(client, [name], create) : await create();
-    this.log(flags.json ? JSON.stringify(appliance, null, 2) : renderStatusTable([appliance], { paint: this.paint }));
+    if (flags.json) this.log(JSON.stringify(appliance, null, 2));
+    else if (isHosted(appliance)) this.log(renderClusterStatusTable('', [], [appliance], { paint: this.paint, now: Date.now() }));
+    else this.log(renderStatusTable([appliance], { paint: this.paint }));
   }
 
-  private parseEnv(pairs: string[]): Record<string, string> {
-    const env: Record<string, string> = {};
+  private parsePairs(flag: string, pairs: string[]): Record<string, string> {
+    const parsed: Record<string, string> = {};
     for (const pair of pairs) {
       const eq = pair.indexOf('=');
-      if (eq <= 0) this.error(`--env ${pair}: expected KEY=VALUE`, { exit: 2 });
-      env[pair.slice(0, eq)] = pair.slice(eq + 1);
+      if (eq <= 0) this.error(`${flag} ${pair}: expected KEY=VALUE`, { exit: 2 });
+      parsed[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
-    return env;
+    return parsed;
   }
 }

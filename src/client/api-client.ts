@@ -11,8 +11,9 @@ import { SpewError, type ErrorCode } from '../common/errors.js';
 import { socketAccessHint } from './socket-access.js';
 import { pathOf, queryOf, type JsonRoute, type PathParams, type QueryValues, type StreamRoute } from '../api/route.js';
 import { routes } from '../api/routes.js';
-import type { AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, ErrorBody, DiffAnswer, ExplainAnswer, HistoryAnswer, HostsAnswer, OrphansAnswer, RollbackAnswer, SkippedRecords, StatusAnswer, StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
+import type { ActionAnswer, AgentAnswer, ApplyAnswer, ApplyRequest, CreateRequest, ErrorBody, DiffAnswer, ExplainAnswer, HistoryAnswer, HostsAnswer, OrphansAnswer, RollbackAnswer, SkippedRecords, StatusAnswer, StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
 import type { ApplianceStatus, EventRecord } from '../model/appliance-status.js';
+import type { HostedStatus } from '../model/cluster.js';
 
 export interface AttachStreams {
   output: NodeJS.WritableStream;
@@ -83,24 +84,24 @@ export class ApiClient {
     return this.json(routes.orphans, {});
   }
 
-  async create(request: CreateRequest): Promise<ApplianceStatus> {
+  async create(request: CreateRequest): Promise<ApplianceStatus | HostedStatus> {
     return (await this.json(routes.create, {}, { body: request })).appliance;
   }
 
-  async start(id: string): Promise<ApplianceStatus> {
+  async start(id: string): Promise<ApplianceStatus | HostedStatus> {
     return this.applianceAction(id, () => this.json(routes.start, { id }));
   }
 
-  async stop(id: string, request: StopRequest = {}): Promise<ApplianceStatus> {
+  async stop(id: string, request: StopRequest = {}): Promise<ApplianceStatus | HostedStatus> {
     return this.applianceAction(id, () => this.json(routes.stop, { id }, { body: request }));
   }
 
-  async restart(id: string): Promise<ApplianceStatus> {
+  async restart(id: string): Promise<ApplianceStatus | HostedStatus> {
     return this.applianceAction(id, () => this.json(routes.restart, { id }));
   }
 
   /** Stops the appliance first (the agent does) and answers its last status. */
-  async remove(id: string): Promise<ApplianceStatus> {
+  async remove(id: string): Promise<ApplianceStatus | HostedStatus> {
     return this.applianceAction(id, () => this.json(routes.remove, { id }));
   }
 
@@ -172,7 +173,7 @@ export class ApiClient {
     });
   }
 
-  private async applianceAction(id: string, call: () => Promise<ApplianceAnswer>): Promise<ApplianceStatus> {
+  private async applianceAction(id: string, call: () => Promise<ActionAnswer>): Promise<ApplianceStatus | HostedStatus> {
     return this.applianceCall(id, async () => (await call()).appliance);
   }
 

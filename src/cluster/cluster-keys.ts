@@ -41,6 +41,25 @@ export class ClusterKeys {
     return `${this.root}status/`;
   }
 
+  /** A request to `host` about one of its appliances, bound to the asker's lease. */
+  request(host: string, id: string): string {
+    return `${this.requestsTo(host)}${id}`;
+  }
+
+  /** Only its own part is watched by each host. */
+  requestsTo(host: string): string {
+    return `${this.root}requests/${host}/`;
+  }
+
+  /** The answer to request `id` of `host`, bound to the answering host's lease. */
+  reply(host: string, id: string): string {
+    return `${this.repliesTo(host)}${id}`;
+  }
+
+  repliesTo(host: string): string {
+    return `${this.root}replies/${host}/`;
+  }
+
   /** The last segment of a key under `prefix`: a host name or a ref. */
   static last(key: string, prefix: string): string | undefined {
     if (!key.startsWith(prefix)) return undefined;

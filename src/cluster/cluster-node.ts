@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { errorMessage, SpewError } from '../common/errors.js';
 import type { ClusterSettings } from '../config/cluster-settings.js';
-import type { ClusterLink } from '../model/cluster.js';
+import type { PublishedStatus } from '../model/appliance-status.js';
+import type { ClusterLink, HostAction, HostedStatus } from '../model/cluster.js';
 import { agentInstance } from './agent-instance.js';
 import { ClusterKeys } from './cluster-keys.js';
 import type { ClusterStore } from './cluster-store.js';
@@ -15,6 +16,9 @@ import { readCluster, type ClusterRead } from './cluster-view.js';
 import { EtcdStore } from './etcd-store.js';
 import { LivenessObserver } from './liveness-observer.js';
 import { Membership } from './membership.js';
+import { choosePlacement, type Placement } from './placement.js';
+import { RequestInbox, type ActionHandler } from './request-inbox.js';
+import { RequestSender } from './request-sender.js';
 import { StatusPublisher, type StatusSource } from './status-publisher.js';
 
 export interface ClusterNodeOptions {
@@ -32,6 +36,8 @@ export class ClusterNode {
   private readonly membership: Membership;
   private readonly observer: LivenessObserver;
   private publisher: StatusPublisher | undefined;
+  private inbox: RequestInbox | undefined;
+  private readonly sender: RequestSender;
   private readonly say: (level: 'info' | 'warn' | 'error') => (message: string) => void;
 
   private constructor(private readonly store: ClusterStore, private readonly opts: ClusterNodeOptions, instance: string) {
@@ -48,9 +54,14 @@ export class ClusterNode {
       ttlS: settings.lease_ttl_s,
       instance,
       log: opts.log,
-      onRegistered: () => this.publisher?.republishAll(),
+      onRegistered: () => {
+        this.publisher?.republishAll();
+        void this.inbox?.recheck();
+      },
     });
     this.observer = new LivenessObserver(store, this.keys, this.say('info'));
+    const lease = (): string | undefined => this.membership.currentLease();
+    this.sender = new RequestSender({ store, keys: this.keys, host: settings.name, lease, timeoutMs: settings.ack_timeout_ms, log: this.say('warn') });
   }
 
   static async open(opts: ClusterNodeOptions): Promise<ClusterNode> {
@@ -65,18 +76,37 @@ export class ClusterNode {
     return new ClusterNode(store, opts, await agentInstance(opts.stateDir));
   }
 
-  /** Joins, and from then on publishes what `source` tells of this host's appliances. */
-  start(source: StatusSource): void {
-    this.publisher ??= new StatusPublisher({
-      store: this.store,
-      keys: this.keys,
-      host: this.opts.settings.name,
-      source,
-      lease: () => this.membership.currentLease(),
-      log: this.say('warn'),
-    });
+  /**
+   * Joins, and from then on publishes what `source` tells of this host's appliances and carries
+   * out what other hosts ask of them with `carryOut`.
+   */
+  start(source: StatusSource, carryOut: ActionHandler): void {
+    const common = { store: this.store, keys: this.keys, host: this.opts.settings.name, lease: () => this.membership.currentLease() };
+    this.publisher ??= new StatusPublisher({ ...common, source, log: this.say('warn') });
+    this.inbox ??= new RequestInbox({ ...common, carryOut, log: this.say('warn') });
     this.membership.start();
     this.observer.start();
+    this.inbox.start();
+    this.sender.start();
+  }
+
+  /** The host a new appliance goes to (see placement.ts). */
+  async place(want: Placement): Promise<string> {
+    return choosePlacement((await this.read()).hosts, want);
+  }
+
+  /** The appliance of another host with this name or ref, as it was last published; undefined if none. */
+  async elsewhere(id: string): Promise<HostedStatus | undefined> {
+    const found = (await this.read()).appliances.filter((a) => a.host !== this.opts.settings.name && (a.name === id || a.ref === id));
+    if (found.length > 1) {
+      throw new SpewError('INVALID_REQUEST', `${id} is on several hosts (${found.map((a) => a.host).join(', ')}): give its ref`);
+    }
+    return found[0];
+  }
+
+  /** `host` carries `action` out, and answers the appliance's status as it gives it. */
+  ask(host: string, action: HostAction): Promise<PublishedStatus> {
+    return this.sender.ask(host, action);
   }
 
   /** One of this host's appliances changed, was created or was removed. */
@@ -99,6 +129,8 @@ export class ClusterNode {
 
   /** `leave`: the agent stops, and says so at once; a hand-off leaves its place to the next agent. */
   async close(leave: boolean): Promise<void> {
+    await this.inbox?.stop();
+    await this.sender.stop();
     await this.observer.stop();
     await this.publisher?.stop(leave);
     await this.membership.stop(leave);

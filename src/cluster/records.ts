@@ -6,6 +6,7 @@
  */
 import { APPLIANCE_STATES, type ApplianceState } from '../model/appliance-state.js';
 import type { PublishedStatus } from '../model/appliance-status.js';
+import type { HostAction, HostReply } from '../model/cluster.js';
 
 /** `members/<host>`: a host that has joined, kept after it goes (to show it unreachable). */
 export interface MemberRecord {
@@ -78,7 +79,10 @@ function restartLimit(value: unknown): value is PublishedStatus['restart_limit']
 
 export function readStatus(value: string): PublishedStatus | undefined {
   const o = object(value);
-  if (!o) return undefined;
+  return o && statusIn(o);
+}
+
+function statusIn(o: Json): PublishedStatus | undefined {
   const valid = text(o.name, 128) && text(o.ref, 64) && text(o.type, 32) && STATES.has(o.state) && text(o.reason, 1024)
     && (o.desired === 'running' || o.desired === 'stopped') && (o.pid === null || count(o.pid)) && count(o.restarts)
     && textOrNull(o.started_at, 40) && textOrNull(o.last_exit, 256) && restartLimit(o.restart_limit)
@@ -100,4 +104,58 @@ export function readStatus(value: string): PublishedStatus | undefined {
     version: o.version as number,
     published_at: o.published_at as string,
   };
+}
+
+/** `requests/<host>/<id>`: what `from` asks of the host. */
+export interface RequestRecord {
+  from: string;
+  action: HostAction;
+}
+
+/** An error's words from another host: bounded, and no control character but the newline. */
+function message(value: unknown): value is string {
+  // eslint-disable-next-line no-control-regex
+  return typeof value === 'string' && value.length <= 4096 && !/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(value);
+}
+
+function actionIn(o: Json): HostAction | undefined {
+  switch (o.action) {
+    case 'start':
+    case 'restart':
+    case 'remove':
+      return text(o.id, 128) ? { action: o.action, id: o.id } : undefined;
+    case 'stop':
+      return text(o.id, 128) && typeof o.kill === 'boolean' ? { action: 'stop', id: o.id, kill: o.kill } : undefined;
+    case 'create': {
+      const item = o.item;
+      const isObject = typeof item === 'object' && item !== null && !Array.isArray(item);
+      return text(o.spec, 1024) && isObject && typeof o.start === 'boolean'
+        ? { action: 'create', spec: o.spec, item: item as Json, start: o.start }
+        : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A host name's shape, as `[cluster] name` has it: the asker's name becomes a key segment. */
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
+
+export function readRequest(value: string): RequestRecord | undefined {
+  const o = object(value);
+  if (!o || typeof o.from !== 'string' || !HOST_NAME.test(o.from)) return undefined;
+  const action = typeof o.action === 'object' && o.action !== null && !Array.isArray(o.action) ? actionIn(o.action as Json) : undefined;
+  return action && { from: o.from, action };
+}
+
+export function readReply(value: string): HostReply | undefined {
+  const o = object(value);
+  if (!o) return undefined;
+  if (typeof o.done === 'object' && o.done !== null && !Array.isArray(o.done)) {
+    const done = statusIn(o.done as Json);
+    return done && { done };
+  }
+  const failed = o.failed as Json | undefined;
+  if (typeof failed !== 'object' || failed === null || Array.isArray(failed)) return undefined;
+  return text(failed.code, 64) && message(failed.message) ? { failed: { code: failed.code, message: failed.message } } : undefined;
 }

@@ -10,14 +10,14 @@
  * word of each appliance) and goes out when it can.
  */
 import { errorMessage } from '../common/errors.js';
-import type { PublishedStatus } from '../model/appliance-status.js';
+import { publishedOf, type ApplianceStatus } from '../model/appliance-status.js';
 import type { ClusterKeys } from './cluster-keys.js';
 import type { ClusterStore, Write } from './cluster-store.js';
 
 export interface StatusSource {
   refs(): string[];
   /** The appliance's status now; undefined once it is removed. */
-  status(ref: string): Omit<PublishedStatus, 'published_at'> | undefined;
+  status(ref: string): ApplianceStatus | undefined;
 }
 
 export interface StatusPublisherOptions {
@@ -99,7 +99,7 @@ export class StatusPublisher {
         const status = source.status(ref);
         return status === undefined
           ? { delete: keys.status(host, ref) }
-          : { put: keys.status(host, ref), value: JSON.stringify({ ...status, published_at: publishedAt }) };
+          : { put: keys.status(host, ref), value: JSON.stringify(publishedOf(status, publishedAt)) };
       });
       const outcome = await store.commit([{ key: keys.alive(host), lease }], writes);
       // Lost the place under this lease: the membership registers again, then all is republished.

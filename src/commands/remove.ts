@@ -1,3 +1,4 @@
+import { isHosted } from '../model/cluster.js';
 import { ApplianceActionCommand, applianceIds } from '../cli/appliance-action-command.js';
 
 export class Remove extends ApplianceActionCommand {
@@ -7,9 +8,9 @@ export class Remove extends ApplianceActionCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Remove);
-    await this.forEachAppliance(flags, argv, async (client, id) => ({
-      name: (await client.remove(id)).name,
-      state: 'removed',
-    }));
+    await this.forEachAppliance(flags, argv, async (client, id) => {
+      const removed = await client.remove(id);
+      return { name: removed.name, state: 'removed', ...(isHosted(removed) && { host: removed.host }) };
+    });
   }
 }

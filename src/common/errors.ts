@@ -44,6 +44,10 @@ export type ErrorCode =
   | 'NOT_IN_CLUSTER'
   /** etcd does not answer: cluster commands fail, local ones go on. */
   | 'CLUSTER_UNREACHABLE'
+  /** The host that holds an appliance (or was asked to run one) has no live lease. */
+  | 'HOST_UNREACHABLE'
+  /** The host asked did not answer within `[cluster] ack_timeout`. */
+  | 'NOT_ACKNOWLEDGED'
   | 'INTERNAL'
   | ImageErrorCode;
 
@@ -61,6 +65,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   STATE_DAMAGED: 500,
   NOT_IN_CLUSTER: 409,
   CLUSTER_UNREACHABLE: 503,
+  HOST_UNREACHABLE: 503,
+  NOT_ACKNOWLEDGED: 504,
   INTERNAL: 500,
   INVALID_VERSION_CONSTRAINT: 400,
   INVALID_IMAGE_REF: 400,
@@ -88,6 +94,11 @@ export class SpewError extends Error {
   get httpStatus(): number {
     return HTTP_STATUS[this.code];
   }
+}
+
+/** A code read from outside (another host's answer) that spew knows. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(HTTP_STATUS, value);
 }
 
 export function errorMessage(err: unknown): string {

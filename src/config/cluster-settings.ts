@@ -21,15 +21,19 @@ export interface ClusterSettings {
   /** The key prefix's own part, so several clusters can share one etcd. */
   cluster: string;
   lease_ttl_s: number;
+  /** How long a command on another host's appliance waits for that host's answer. */
+  ack_timeout_ms: number;
   /** PEM files for https endpoints: the CA, and this agent's certificate and key (mutual TLS). */
   tls?: { ca: string; cert?: string; key?: string };
 }
 
-const CLUSTER_KEYS = ['etcd', 'name', 'labels', 'cluster', 'lease_ttl', 'ca', 'cert', 'key'];
+const CLUSTER_KEYS = ['etcd', 'name', 'labels', 'cluster', 'lease_ttl', 'ack_timeout', 'ca', 'cert', 'key'];
 /** A host name's shape (RFC 1123 label characters and dots): it is a key segment and a column. */
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const DEFAULT_LEASE_TTL_S = 10;
+/** Room for a stop's timeout (10 s by default) and a container's start. */
+const DEFAULT_ACK_TIMEOUT_MS = 30_000;
 /** Below this, one missed keepalive (every ttl/3) on a loaded machine makes a host look lost. */
 const MIN_LEASE_TTL_S = 2;
 
@@ -41,7 +45,7 @@ export function readClusterSettings(value: unknown, at: KeyPathParts, baseDir: s
     return undefined;
   }
   const before = problems.length;
-  const settings: Partial<ClusterSettings> = { labels: {}, cluster: 'default', lease_ttl_s: DEFAULT_LEASE_TTL_S };
+  const settings: Partial<ClusterSettings> = { labels: {}, cluster: 'default', lease_ttl_s: DEFAULT_LEASE_TTL_S, ack_timeout_ms: DEFAULT_ACK_TIMEOUT_MS };
   const files: { ca?: string; cert?: string; key?: string } = {};
   for (const [key, v] of Object.entries(value)) {
     const keyAt = [...at, key];
@@ -51,6 +55,7 @@ export function readClusterSettings(value: unknown, at: KeyPathParts, baseDir: s
       else if (key === 'labels') settings.labels = labels(v, keyAt, problems, problemAt);
       else if (key === 'cluster') settings.cluster = clusterName(v);
       else if (key === 'lease_ttl') settings.lease_ttl_s = leaseTtl(v);
+      else if (key === 'ack_timeout') settings.ack_timeout_ms = ackTimeout(v);
       else if (key === 'ca' || key === 'cert' || key === 'key') files[key] = path.resolve(baseDir, pemFile(v));
       else problems.push(problemAt(keyAt, unknownKeyMessage(key, CLUSTER_KEYS)));
     } catch (err) {
@@ -79,6 +84,7 @@ export function readClusterSettings(value: unknown, at: KeyPathParts, baseDir: s
     labels: settings.labels ?? {},
     cluster: settings.cluster ?? 'default',
     lease_ttl_s: settings.lease_ttl_s ?? DEFAULT_LEASE_TTL_S,
+    ack_timeout_ms: settings.ack_timeout_ms ?? DEFAULT_ACK_TIMEOUT_MS,
     ...(files.ca !== undefined ? { tls: { ca: files.ca, cert: files.cert, key: files.key } } : {}),
   };
 }
@@ -145,9 +151,19 @@ function labels(value: unknown, at: KeyPathParts, problems: ConfigProblem[], pro
   return found;
 }
 
+function duration(value: unknown, example: string): number {
+  if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`expected a duration like "${example}", got ${describeValue(value)}`);
+  return parseDuration(value);
+}
+
+function ackTimeout(value: unknown): number {
+  const ms = duration(value, '30s');
+  if (ms < 1000) throw new Error('must be at least 1s');
+  return ms;
+}
+
 function leaseTtl(value: unknown): number {
-  if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`expected a duration like "10s", got ${describeValue(value)}`);
-  const ms = parseDuration(value);
+  const ms = duration(value, '10s');
   if (ms % 1000 !== 0) throw new Error('etcd leases are whole seconds');
   if (ms < MIN_LEASE_TTL_S * 1000) throw new Error(`must be at least ${MIN_LEASE_TTL_S}s`);
   return ms / 1000;

@@ -61,3 +61,9 @@ export type PublishedStatus = Pick<ApplianceStatus,
   /** When the host wrote it: how old the word of an unreachable host is. */
   published_at: string;
 };
+
+/** What is published of an appliance: no command line, environment or files (they stay on the host). */
+export function publishedOf(status: ApplianceStatus, publishedAt: string): PublishedStatus {
+  const { name, ref, type, state, reason, desired, pid, restarts, started_at, last_exit, restart_limit, image, version } = status;
+  return { name, ref, type, state, reason, desired, pid, restarts, started_at, last_exit, restart_limit, image, version, published_at: publishedAt };
+}

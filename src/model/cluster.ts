@@ -2,7 +2,7 @@
  * The cluster as the API reports it: the hosts that share one registry in etcd, and where this
  * agent stands with it.
  */
-import type { PublishedStatus } from './appliance-status.js';
+import type { ApplianceStatus, PublishedStatus } from './appliance-status.js';
 
 /**
  * This agent's standing in the cluster.
@@ -47,3 +47,25 @@ export interface HostedStatus extends PublishedStatus {
   host: string;
   host_state: HostState;
 }
+
+/** An answer about another host's appliance, not one of this host's (live) ones. */
+export function isHosted(status: ApplianceStatus | HostedStatus): status is HostedStatus {
+  return 'host' in status;
+}
+
+/**
+ * What one host asks another to do with an appliance that host runs (or, `create`, is to
+ * run). The owner carries it out as its own API would, and answers a `HostReply`.
+ */
+export type HostAction =
+  | { action: 'start' | 'restart' | 'remove'; id: string }
+  | { action: 'stop'; id: string; kill: boolean }
+  /** `spec`, `item` and `start` as the create route takes them; the owner validates them. */
+  | { action: 'create'; spec: string; item: Record<string, unknown>; start: boolean };
+
+export type HostActionName = HostAction['action'];
+
+/** The owner's answer: the appliance's status once done (none after a remove), or why not. */
+export type HostReply =
+  | { done: PublishedStatus }
+  | { failed: { code: string; message: string } };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAlive, readMember, readStatus } from '../../src/cluster/records.js';
+import { readAlive, readMember, readReply, readRequest, readStatus } from '../../src/cluster/records.js';
 
 const status = {
   name: 'web', ref: 'a1b2c3d4e5f6', type: 'shell', state: 'running', reason: 'started', desired: 'running', pid: 42,
@@ -38,5 +38,24 @@ describe('reading back what is in etcd (anyone with access to etcd may have writ
 
   it('keeps only the fields it knows', () => {
     expect(readStatus(JSON.stringify({ ...status, command: 'secret --token x' }))).not.toHaveProperty('command');
+  });
+
+  it('reads a request and a reply only of the shapes spew writes', () => {
+    const stop = { from: 'alpha', action: { action: 'stop', id: 'web', kill: true } };
+    expect(readRequest(JSON.stringify(stop))).toEqual(stop);
+    const create = { from: 'alpha', action: { action: 'create', spec: 'web', item: { command: 'sleep 1' }, start: true } };
+    expect(readRequest(JSON.stringify(create))).toEqual(create);
+    for (const bad of [
+      { ...stop, from: 'a/b' }, { ...stop, from: '' }, { from: 'alpha', action: { action: 'stop', id: 'web' } },
+      { from: 'alpha', action: { action: 'exec', id: 'web' } }, { from: 'alpha', action: { action: 'start', id: 'we\u001bb' } },
+      { from: 'alpha', action: { action: 'create', spec: 'web', item: ['x'], start: true } }, { from: 'alpha' },
+    ]) expect(readRequest(JSON.stringify(bad))).toBeUndefined();
+
+    expect(readReply(JSON.stringify({ done: status }))).toEqual({ done: status });
+    const failed = { failed: { code: 'INVALID_REQUEST', message: 'item.restart: one of\nalways, crash, never' } };
+    expect(readReply(JSON.stringify(failed))).toEqual(failed);
+    for (const bad of [{ done: { ...status, state: 'odd' } }, { failed: { code: 'X', message: 'clear\u001b[2J' } }, { failed: 'no' }, {}]) {
+      expect(readReply(JSON.stringify(bad))).toBeUndefined();
+    }
   });
 });

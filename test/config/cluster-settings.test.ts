@@ -29,7 +29,7 @@ describe('the [cluster] table of the instance config', () => {
     expect((await load('log_level = "warn"\n')).cluster).toBeUndefined();
   });
 
-  it('reads endpoints, name, labels, cluster and lease_ttl, with defaults for what is left out', async () => {
+  it('reads endpoints, name, labels, cluster, lease_ttl and ack_timeout, with defaults for what is left out', async () => {
     const config = await load([
       '[cluster]',
       'etcd = ["http://127.0.0.1:2379", "http://10.0.0.2:2379/"]',
@@ -37,6 +37,7 @@ describe('the [cluster] table of the instance config', () => {
       'labels = { rack = "a", role = "web" }',
       'cluster = "prod"',
       'lease_ttl = "15s"',
+      'ack_timeout = "1m"',
     ].join('\n'));
     expect(config.cluster).toEqual({
       etcd: ['http://127.0.0.1:2379', 'http://10.0.0.2:2379'],
@@ -44,9 +45,10 @@ describe('the [cluster] table of the instance config', () => {
       labels: { rack: 'a', role: 'web' },
       cluster: 'prod',
       lease_ttl_s: 15,
+      ack_timeout_ms: 60_000,
     });
     const plain = await load('[cluster]\netcd = "http://127.0.0.1:2379"\n');
-    expect(plain.cluster).toMatchObject({ etcd: ['http://127.0.0.1:2379'], labels: {}, cluster: 'default', lease_ttl_s: 10 });
+    expect(plain.cluster).toMatchObject({ etcd: ['http://127.0.0.1:2379'], labels: {}, cluster: 'default', lease_ttl_s: 10, ack_timeout_ms: 30_000 });
     // The host name, or its first label when the whole one cannot be a key segment.
     expect([os.hostname(), os.hostname().split('.')[0]]).toContain(plain.cluster?.name);
   });
@@ -74,6 +76,7 @@ describe('the [cluster] table of the instance config', () => {
       'lease_ttl = "1s"',
       'cluster = "a/b"',
       'ttl = 5',
+      'ack_timeout = "500ms"',
     ].join('\n'))).toEqual([
       '2:9: cluster.etcd[0]: "127.0.0.1:2379" is not a URL; write it like "http://127.0.0.1:2379"',
       '2:27: cluster.etcd[1]: "http://a": give the port (etcd\'s client port is usually 2379)',
@@ -84,6 +87,7 @@ describe('the [cluster] table of the instance config', () => {
       '5:1: cluster.lease_ttl: must be at least 2s',
       '6:1: cluster.cluster: expected a cluster name (letters, digits, \'_\', \'.\' and \'-\', at most 63), got a string',
       '7:1: cluster.ttl: unknown key',
+      '8:1: cluster.ack_timeout: must be at least 1s',
     ]);
   });
 

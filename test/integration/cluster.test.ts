@@ -32,10 +32,10 @@ describe('a cluster of real agents on a real etcd', () => {
     agents = [];
   });
 
-  function agent(name: string, appliances: Record<string, string>, labels = ''): AgentHarness {
+  function agent(name: string, appliances: Record<string, string>, labels = '', more = ''): AgentHarness {
     const h = new AgentHarness({
       appliances,
-      extraConfig: ['[cluster]', `etcd = ${etcd.tomlEndpoints}`, `name = "${name}"`, `cluster = "${prefix}"`, `lease_ttl = "${TTL_S}s"`, labels && `labels = ${labels}`].join('\n'),
+      extraConfig: ['[cluster]', `etcd = ${etcd.tomlEndpoints}`, `name = "${name}"`, `cluster = "${prefix}"`, `lease_ttl = "${TTL_S}s"`, labels && `labels = ${labels}`, more].join('\n'),
     });
     agents.push(h);
     return h;
@@ -140,6 +140,88 @@ describe('a cluster of real agents on a real etcd', () => {
     expect((await alpha.cli('remove', 'web')).code).toBe(0);
     await waitFor('the removal seen from beta', async () => (await listed(beta, '--host', 'alpha')).length === 0, SLOW);
   }, 60_000);
+
+  it('runs on another host (--host, --constraint), and start/stop/restart/remove reach it from any host, each carried out once and acknowledged', async () => {
+    newCluster();
+    const alpha = agent('alpha', {}, '{ rack = "a" }');
+    const beta = agent('beta', {}, '{ rack = "b" }');
+    await Promise.all([alpha.start(), beta.start()]);
+    await waitFor('both hosts up', async () => (await hosts(alpha)).hosts.filter((h) => h.state === 'up').length === 2, SLOW);
+
+    const ran = await alpha.cli('run', '--host', 'beta', 'job', '--', 'sleep', '1000');
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/^HOST\s+NAME/);
+    expect(ran.stdout).toMatch(/\nbeta\s+job\s+\S+\s+shell\s+running/);
+    const job = await beta.running('job');
+    expect(await listed(alpha, '--local')).toEqual([]);
+
+    const placed = await alpha.cli('run', '--json', '--constraint', 'rack=b', 'other', '--', 'sleep', '1000');
+    expect(placed.code, placed.stderr).toBe(0);
+    expect(JSON.parse(placed.stdout)).toMatchObject({ host: 'beta', name: 'other', state: 'running' });
+    await beta.running('other');
+    const nowhere = await alpha.cli('run', '--constraint', 'rack=c', 'lost', '--', 'sleep', '1');
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toContain('no live host has the labels rack=c');
+    // Refused where it was asked: a bad definition never reaches the other host.
+    const bad = await alpha.cli('run', '--host', 'beta', 'bad', '--stop-timeout', 'soon', '--', 'sleep', '1');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('stop_timeout');
+    expect((await listed(beta, '--local')).map((a) => a.name).sort()).toEqual(['job', 'other']);
+
+    // Names are unique in the cluster: alpha refuses one beta has.
+    await waitFor('job published', async () => (await listed(alpha)).some((r) => r.name === 'job'), SLOW);
+    const twin = await alpha.cli('run', 'job', '--', 'sleep', '1');
+    expect(twin.code).toBe(1);
+    expect(twin.stderr).toContain('host beta has an appliance of that name');
+
+    const stopped = await alpha.cli('stop', 'job');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toBe('job: stopped (on beta)\n');
+    expect((await beta.status('job')).state).toBe('stopped');
+    expect((await alpha.cli('start', 'job')).stdout).toBe('job: running (on beta)\n');
+    const restarted = await alpha.cli('restart', job.ref);
+    expect(restarted.stdout).toBe('job: running (on beta)\n');
+    const after = await beta.running('job');
+    expect(after.pid).not.toBe(job.pid);
+    // run, start, restart: three starts, none twice.
+    expect(after.starts).toBe(3);
+    const unknown = await alpha.cli('stop', 'nosuch');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('spew: no appliance named "nosuch"\n');
+
+    const removed = await alpha.cli('remove', 'job', 'other');
+    expect(removed.stdout).toBe('job: removed (on beta)\nother: removed (on beta)\n');
+    expect(await listed(beta, '--local')).toEqual([]);
+  }, 90_000);
+
+  it('an owner that does not answer (SIGSTOP, a partition): the command fails after ack_timeout, withdrawn and not done; then unreachable; SIGCONT, and all is as it was', async () => {
+    newCluster();
+    const alpha = agent('alpha', {}, '', 'ack_timeout = "2s"');
+    const beta = agent('beta', { 'web.toml': sleeper('web') });
+    await Promise.all([alpha.start(), beta.start()]);
+    const web = await beta.running('web');
+    await waitFor('web seen from alpha', async () => (await listed(alpha)).some((r) => r.name === 'web'), SLOW);
+
+    process.kill(beta.agentPid, 'SIGSTOP');
+    try {
+      const asked = await alpha.cli('stop', 'web');
+      expect(asked.code).toBe(1);
+      expect(asked.stderr).toContain('host beta did not take the stop request within 2 s');
+      expect(asked.stderr).toContain('withdrawn, nothing was done');
+      await waitFor('beta unreachable', async () => (await hosts(alpha)).hosts.find((h) => h.name === 'beta' && h.state === 'unreachable'), SLOW);
+      const refused = await alpha.cli('restart', 'web');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('host beta is unreachable');
+      expect(isAlive(web.pid!)).toBe(true);
+    } finally {
+      process.kill(beta.agentPid, 'SIGCONT');
+    }
+    await waitFor('beta up again', async () => (await hosts(alpha)).hosts.find((h) => h.name === 'beta' && h.state === 'up'), SLOW);
+    // The withdrawn stop was never carried out, the refused restart never sent.
+    const now = await beta.status('web');
+    expect(now).toMatchObject({ state: 'running', pid: web.pid, starts: 1 });
+    expect((await alpha.cli('stop', 'web')).stdout).toBe('web: stopped (on beta)\n');
+  }, 90_000);
 
   it('refuses a second live agent with a name already held; that agent runs its appliances on, alone', async () => {
     newCluster();
