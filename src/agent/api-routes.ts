@@ -9,8 +9,8 @@ import type { ApplianceService } from '../appliance/appliance-service.js';
 import { SpewError } from '../common/errors.js';
 import { parseApplianceSources } from '../config/appliance-file.js';
 import type { ItemDefaults } from '../config/item-validator.js';
-import type { ApplianceStatus } from '../model/appliance-status.js';
-import type { HostAction } from '../model/cluster.js';
+import type { ApplianceStatus, EventRecord } from '../model/appliance-status.js';
+import type { HostAction, HostedEvent } from '../model/cluster.js';
 import { createdItem, placementOf } from './create-request.js';
 import { errorMessage } from '../common/errors.js';
 import { readLastLines } from '../logs/log-tail.js';
@@ -19,7 +19,7 @@ import type { EventLog } from '../store/event-log.js';
 import { bodyObject, field } from './request-body.js';
 import { addDockerRoutes, type DockerApi } from './docker-routes.js';
 import { addVersionRoutes } from './version-routes.js';
-import { actOn, addClusterRoutes, createAcross, statusAcross, type ClusterApi } from './cluster-routes.js';
+import { actOn, addClusterRoutes, createAcross, eventsAcross, statusAcross, type ClusterApi } from './cluster-routes.js';
 import type { VersionControl } from '../versions/version-control.js';
 import { HttpRouter, queryFlag, type QueryReader } from './http-router.js';
 import { BoundedWriter } from './bounded-writer.js';
@@ -124,15 +124,27 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
   router.add(routes.events, async ({ query, res, req, open, line }) => {
     // Read before the 200 goes out: after it, a bad tail could only hang up on the client.
     const tail = tailOf(query, 50);
+    const follow = queryFlag(query, 'follow');
+    const cluster = queryFlag(query, 'local') ? undefined : ctx.cluster;
+    // On a cluster's agent every record says its host, this host's too.
+    const self = cluster?.link().host;
+    const hosted = (record: EventRecord): EventRecord | HostedEvent => (self === undefined ? record : { ...record, host: self });
+    const across = cluster && await eventsAcross(cluster, follow);
     open();
-    for (const record of ctx.events.tail(tail)) res.write(line(record));
-    if (!queryFlag(query, 'follow')) {
+    const local = ctx.events.tail(tail).map(hosted);
+    const merged = across ? [...local, ...across.recent].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)) : local;
+    for (const record of merged.slice(Math.max(0, merged.length - tail))) res.write(line(record));
+    if (!follow) {
       res.end();
       return;
     }
     const out = new BoundedWriter(res, (skipped) => line({ skipped }));
-    const unsubscribe = ctx.events.subscribe((record) => out.write(line(record)));
-    req.socket.on('close', unsubscribe);
+    const unsubscribe = ctx.events.subscribe((record) => out.write(line(hosted(record))));
+    across?.feed?.follow((event) => out.write(line(event)));
+    req.socket.on('close', () => {
+      unsubscribe();
+      void across?.feed?.stop();
+    });
   });
 
   router.add(routes.apply, async ({ body }) => {

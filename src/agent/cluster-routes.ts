@@ -8,10 +8,11 @@ import { routes } from '../api/routes.js';
 import type { ActionAnswer, ClusterStatusAnswer, StatusQuery } from '../api/wire.js';
 import type { ApplianceService } from '../appliance/appliance-service.js';
 import type { ClusterRead } from '../cluster/cluster-view.js';
+import type { EventFeed } from '../cluster/event-feed.js';
 import type { Placement } from '../cluster/placement.js';
 import { errorMessage, SpewError } from '../common/errors.js';
 import type { ApplianceStatus, PublishedStatus } from '../model/appliance-status.js';
-import type { ClusterLink, HostAction, HostedStatus } from '../model/cluster.js';
+import type { ClusterLink, HostAction, HostedEvent, HostedStatus } from '../model/cluster.js';
 import type { HttpRouter, QueryReader } from './http-router.js';
 import { queryFlag } from './http-router.js';
 
@@ -22,6 +23,26 @@ export interface ClusterApi {
   place(want: Placement): Promise<string>;
   elsewhere(id: string): Promise<HostedStatus | undefined>;
   ask(host: string, action: HostAction): Promise<PublishedStatus>;
+  recentEvents(): Promise<HostedEvent[]>;
+  followEvents(): Promise<{ feed: EventFeed; recent: HostedEvent[] }>;
+}
+
+export interface EventsAcross {
+  recent: HostedEvent[];
+  feed?: EventFeed;
+}
+
+/**
+ * The other hosts' recent events (and with `follow` a feed of their new ones); undefined when
+ * etcd does not answer: this host's own events are still told, as every local command goes on.
+ */
+export async function eventsAcross(cluster: ClusterApi, follow: boolean): Promise<EventsAcross | undefined> {
+  try {
+    return follow ? await cluster.followEvents() : { recent: await cluster.recentEvents() };
+  } catch (err) {
+    if (err instanceof SpewError && err.code === 'CLUSTER_UNREACHABLE') return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -52,7 +52,10 @@ export async function openCluster(opts: ClusterStepOptions): Promise<ClusterStep
     cluster,
     start: (manager, events, carryOut) => {
       all = () => manager.all().map((a) => a.ref);
-      unsubscribe = events.subscribe((record) => cluster.changed(record.ref));
+      unsubscribe = events.subscribe((record) => {
+        cluster.changed(record.ref);
+        cluster.recorded(record);
+      });
       cluster.start({ refs: all, status: (ref) => statusOf(manager, ref) }, carryOut);
     },
     appliancesChanged: () => {

@@ -4,10 +4,11 @@
  * the bodies and answers are in wire.ts. `:id` is an appliance's name or ref.
  */
 import type { EventRecord } from '../model/appliance-status.js';
+import type { HostedEvent } from '../model/cluster.js';
 import type { PullEvent } from '../model/image-pull.js';
 import { del, get, post } from './route.js';
 import type {
-  ActionAnswer, AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, DiffAnswer, DiffQuery, ExplainAnswer, ExportQuery,
+  ActionAnswer, AgentAnswer, ApplianceAnswer, ApplyAnswer, ApplyRequest, CreateRequest, DiffAnswer, DiffQuery, EventsQuery, ExplainAnswer, ExportQuery,
   HandoffAnswer, HistoryAnswer, HostsAnswer, IdsQuery, OrphansAnswer, RollbackAnswer, RollbackRequest, SkippedRecords, StatusAnswer, StatusQuery,
   StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer, UpgradeCheckRequest, UpgradeRequest,
 } from './wire.js';
@@ -35,7 +36,7 @@ export const routes = {
    */
   attach: get('/v1/appliances/:id/attach').upgrade('spew-attach'),
   /** With `follow`, a reader that fell behind is told how many records it missed. */
-  events: get('/v1/events').query<StreamQuery>().ndjson<EventRecord | SkippedRecords>(),
+  events: get('/v1/events').query<EventsQuery>().ndjson<EventRecord | HostedEvent | SkippedRecords>(),
 
   /** The members of this agent's cluster (NOT_IN_CLUSTER without a `[cluster]` table). */
   hosts: get('/v1/cluster/hosts').json<HostsAnswer>(),

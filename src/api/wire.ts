@@ -147,6 +147,9 @@ export type StreamQuery = {
   follow?: boolean;
 };
 
+/** Events: on a cluster's agent, every host's (each record with its `host`) unless `local`. */
+export type EventsQuery = StreamQuery & { local?: boolean };
+
 export interface AgentAnswer {
   version: string;
   pid: number;

@@ -1,13 +1,15 @@
-/** One event log record as a line of `spew events`: `TIME NAME EVENT -> STATE`. */
+/** One event log record as a line of `spew events`: `TIME [HOST] NAME EVENT -> STATE`. */
 import { describeExit, type ExitReason } from '../model/appliance-state.js';
 import type { SkippedRecords } from '../api/wire.js';
 import type { EventRecord } from '../model/appliance-status.js';
+import type { HostedEvent } from '../model/cluster.js';
 import type { Paint } from './style.js';
 import { stateStyle } from './status-table.js';
 
-export function renderEvent(record: EventRecord | SkippedRecords, paint: Paint): string {
+export function renderEvent(record: EventRecord | HostedEvent | SkippedRecords, paint: Paint): string {
   if ('skipped' in record) return paint(`... ${record.skipped} event(s) skipped here: this reader fell behind (spew events -t shows them)`, 'yellow');
-  return `${record.time} ${record.name} ${describeEvent(record.event)} -> ${paint(record.state, stateStyle(record.state))}`;
+  const host = 'host' in record ? `${record.host} ` : '';
+  return `${record.time} ${host}${record.name} ${describeEvent(record.event)} -> ${paint(record.state, stateStyle(record.state))}`;
 }
 
 /** The kind, then its facts: `started pid=4242`, `crash (exit 1)`. */

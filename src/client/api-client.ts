@@ -11,9 +11,9 @@ import { SpewError, type ErrorCode } from '../common/errors.js';
 import { socketAccessHint } from './socket-access.js';
 import { pathOf, queryOf, type JsonRoute, type PathParams, type QueryValues, type StreamRoute } from '../api/route.js';
 import { routes } from '../api/routes.js';
-import type { ActionAnswer, AgentAnswer, ApplyAnswer, ApplyRequest, CreateRequest, ErrorBody, DiffAnswer, ExplainAnswer, HistoryAnswer, HostsAnswer, OrphansAnswer, RollbackAnswer, SkippedRecords, StatusAnswer, StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
+import type { ActionAnswer, AgentAnswer, ApplyAnswer, ApplyRequest, CreateRequest, ErrorBody, DiffAnswer, EventsQuery, ExplainAnswer, HistoryAnswer, HostsAnswer, OrphansAnswer, RollbackAnswer, SkippedRecords, StatusAnswer, StopRequest, StreamQuery, UpgradeAnswer, UpgradeCheckAnswer } from '../api/wire.js';
 import type { ApplianceStatus, EventRecord } from '../model/appliance-status.js';
-import type { HostedStatus } from '../model/cluster.js';
+import type { HostedEvent, HostedStatus } from '../model/cluster.js';
 
 export interface AttachStreams {
   output: NodeJS.WritableStream;
@@ -122,10 +122,10 @@ export class ApiClient {
    * The event log as records; with `follow` it keeps yielding until the agent closes, and says
    * where a reader that fell behind missed some.
    */
-  async *events(query: StreamQuery = {}): AsyncGenerator<EventRecord | SkippedRecords> {
+  async *events(query: EventsQuery = {}): AsyncGenerator<EventRecord | HostedEvent | SkippedRecords> {
     const body = await this.stream(routes.events, {}, query);
     for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
-      if (line !== '') yield JSON.parse(line) as EventRecord | SkippedRecords;
+      if (line !== '') yield JSON.parse(line) as EventRecord | HostedEvent | SkippedRecords;
     }
   }
 

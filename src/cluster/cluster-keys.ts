@@ -41,6 +41,19 @@ export class ClusterKeys {
     return `${this.root}status/`;
   }
 
+  /** One slot of a host's ring of recent events: a slot is written over as the ring goes round. */
+  event(host: string, slot: number): string {
+    return `${this.eventsOf(host)}${String(slot).padStart(3, '0')}`;
+  }
+
+  eventsOf(host: string): string {
+    return `${this.events}${host}/`;
+  }
+
+  get events(): string {
+    return `${this.root}events/`;
+  }
+
   /** A request to `host` about one of its appliances, bound to the asker's lease. */
   request(host: string, id: string): string {
     return `${this.requestsTo(host)}${id}`;

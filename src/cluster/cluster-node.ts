@@ -7,8 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { errorMessage, SpewError } from '../common/errors.js';
 import type { ClusterSettings } from '../config/cluster-settings.js';
-import type { PublishedStatus } from '../model/appliance-status.js';
-import type { ClusterLink, HostAction, HostedStatus } from '../model/cluster.js';
+import type { EventRecord, PublishedStatus } from '../model/appliance-status.js';
+import type { ClusterLink, HostAction, HostedEvent, HostedStatus } from '../model/cluster.js';
+import { EventFeed, recentEvents } from './event-feed.js';
 import { agentInstance } from './agent-instance.js';
 import { ClusterKeys } from './cluster-keys.js';
 import type { ClusterStore } from './cluster-store.js';
@@ -109,6 +110,27 @@ export class ClusterNode {
     return this.sender.ask(host, action);
   }
 
+  /** An event of this host's: into its ring, for the other hosts' `spew events`. */
+  recorded(record: EventRecord): void {
+    this.publisher?.recorded(record);
+  }
+
+  /** The other hosts' recent events, oldest first; CLUSTER_UNREACHABLE when etcd does not answer. */
+  async recentEvents(): Promise<HostedEvent[]> {
+    try {
+      return await recentEvents(this.store, this.keys, this.opts.settings.name);
+    } catch (err) {
+      throw unreachable(err);
+    }
+  }
+
+  /** The other hosts' recent events, and a feed of their new ones. */
+  async followEvents(): Promise<{ feed: EventFeed; recent: HostedEvent[] }> {
+    const opened = await EventFeed.open(this.store, this.keys, this.opts.settings.name, LONGEST_CALL_MS, this.say('warn'));
+    if (!opened) throw new SpewError('CLUSTER_UNREACHABLE', 'the other hosts\' events cannot be read: etcd does not answer');
+    return opened;
+  }
+
   /** One of this host's appliances changed, was created or was removed. */
   changed(ref: string): void {
     this.publisher?.changed(ref);
@@ -123,7 +145,7 @@ export class ClusterNode {
     try {
       return await readCluster(this.store, this.keys);
     } catch (err) {
-      throw new SpewError('CLUSTER_UNREACHABLE', `the cluster cannot be read: ${errorMessage(err)}`, { cause: err });
+      throw unreachable(err);
     }
   }
 
@@ -136,6 +158,10 @@ export class ClusterNode {
     await this.membership.stop(leave);
     this.store.close();
   }
+}
+
+function unreachable(err: unknown): SpewError {
+  return new SpewError('CLUSTER_UNREACHABLE', `the cluster cannot be read: ${errorMessage(err)}`, { cause: err });
 }
 
 async function pem(path: string, key: string): Promise<Buffer> {

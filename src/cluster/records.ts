@@ -5,7 +5,7 @@
  * control characters in it.
  */
 import { APPLIANCE_STATES, type ApplianceState } from '../model/appliance-state.js';
-import type { PublishedStatus } from '../model/appliance-status.js';
+import type { EventRecord, PublishedStatus } from '../model/appliance-status.js';
 import type { HostAction, HostReply } from '../model/cluster.js';
 
 /** `members/<host>`: a host that has joined, kept after it goes (to show it unreachable). */
@@ -158,4 +158,33 @@ export function readReply(value: string): HostReply | undefined {
   const failed = o.failed as Json | undefined;
   if (typeof failed !== 'object' || failed === null || Array.isArray(failed)) return undefined;
   return text(failed.code, 64) && message(failed.message) ? { failed: { code: failed.code, message: failed.message } } : undefined;
+}
+
+/** `events/<host>/<slot>`: one event of the host's ring; `seq` counts the host's events. */
+export interface EventSlot {
+  seq: number;
+  record: EventRecord;
+}
+
+/** An event's facts: short printable text, numbers, flags, and one level of objects or lists of them. */
+function fact(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return true;
+  if (typeof value === 'string') return text(value, 512);
+  if (depth > 0 || typeof value !== 'object') return false;
+  const inner = Array.isArray(value) ? value : Object.entries(value).map(([k, v]) => (text(k, 32) ? v : undefined));
+  return inner.length <= 16 && inner.every((v) => v !== undefined && fact(v, depth + 1));
+}
+
+export function readEvent(value: string): EventSlot | undefined {
+  const o = object(value);
+  if (!o || !count(o.seq) || !text(o.time, 40) || !text(o.ref, 64) || !text(o.name, 128)) return undefined;
+  if (!(STATES.has(o.state) || o.state === 'removed')) return undefined;
+  const event = o.event;
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
+  const facts = Object.entries(event);
+  if (!text((event as Json).kind, 32) || facts.length > 8 || !facts.every(([k, v]) => text(k, 32) && fact(v))) return undefined;
+  return {
+    seq: o.seq,
+    record: { time: o.time, ref: o.ref, name: o.name, event: event as EventRecord['event'], state: o.state as EventRecord['state'] },
+  };
 }

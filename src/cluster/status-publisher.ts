@@ -8,11 +8,21 @@
  * that has lost its place (or been replaced) cannot overwrite what its successor publishes.
  * While etcd cannot be reached, or the lease is not sure, what changed waits here (only the last
  * word of each appliance) and goes out when it can.
+ *
+ * The host's events go out in the same transactions, into a ring of `EVENT_RING` slots under
+ * `events/<host>/`: the ring is the cluster's recent history of this host, bounded whatever
+ * happens (a storm's oldest events are written over, or never written: the host's own
+ * events.log keeps them all). Each event carries the host's count, picked up again from the
+ * ring when the agent registers, so readers can tell new from seen.
  */
 import { errorMessage } from '../common/errors.js';
-import { publishedOf, type ApplianceStatus } from '../model/appliance-status.js';
+import { publishedOf, type ApplianceStatus, type EventRecord } from '../model/appliance-status.js';
 import type { ClusterKeys } from './cluster-keys.js';
 import type { ClusterStore, Write } from './cluster-store.js';
+import { readEvent } from './records.js';
+
+/** Slots in each host's ring of recent events. */
+export const EVENT_RING = 256;
 
 export interface StatusSource {
   refs(): string[];
@@ -38,6 +48,9 @@ const MOST_WRITES_PER_COMMIT = 100;
 
 export class StatusPublisher {
   private readonly dirty = new Set<string>();
+  private events: EventRecord[] = [];
+  /** The next event's count; undefined until read back from the ring at registration. */
+  private nextSeq: number | undefined;
   private prune = false;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -49,6 +62,13 @@ export class StatusPublisher {
   /** An appliance changed (or was created or removed). */
   changed(ref: string): void {
     this.dirty.add(ref);
+    this.schedule();
+  }
+
+  /** An event of this host's, to go into its ring. */
+  recorded(record: EventRecord): void {
+    this.events.push(record);
+    if (this.events.length > EVENT_RING) this.events = this.events.slice(-EVENT_RING);
     this.schedule();
   }
 
@@ -64,7 +84,7 @@ export class StatusPublisher {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.flushing;
-    if (flush && this.dirty.size > 0) await this.flush();
+    if (flush && (this.dirty.size > 0 || this.events.length > 0)) await this.flush();
   }
 
   private schedule(delayMs = this.opts.windowMs ?? WINDOW_MS): void {
@@ -73,7 +93,7 @@ export class StatusPublisher {
       this.timer = undefined;
       this.flushing = this.flush().finally(() => {
         this.flushing = undefined;
-        if (this.dirty.size > 0 || this.prune) this.schedule();
+        if (this.dirty.size > 0 || this.events.length > 0 || this.prune) this.schedule();
       });
     }, delayMs);
   }
@@ -90,10 +110,14 @@ export class StatusPublisher {
           const ref = v.key.slice(keys.statusOf(host).length);
           if (!present.has(ref)) this.dirty.add(ref);
         }
+        const ring = await store.list(keys.eventsOf(host));
+        this.nextSeq = Math.max(0, ...ring.values.map((v) => (readEvent(v.value)?.seq ?? -1) + 1));
         this.prune = false;
       }
       const refs = [...this.dirty].slice(0, MOST_WRITES_PER_COMMIT);
-      if (refs.length === 0) return;
+      const seq = this.nextSeq;
+      const events = seq === undefined ? [] : this.events.slice(0, MOST_WRITES_PER_COMMIT - refs.length);
+      if (refs.length === 0 && events.length === 0) return;
       const publishedAt = new Date().toISOString();
       const writes: Write[] = refs.map((ref) => {
         const status = source.status(ref);
@@ -101,10 +125,16 @@ export class StatusPublisher {
           ? { delete: keys.status(host, ref) }
           : { put: keys.status(host, ref), value: JSON.stringify(publishedOf(status, publishedAt)) };
       });
+      events.forEach((record, i) => {
+        const n = (seq ?? 0) + i;
+        writes.push({ put: keys.event(host, n % EVENT_RING), value: JSON.stringify({ seq: n, ...record }) });
+      });
       const outcome = await store.commit([{ key: keys.alive(host), lease }], writes);
       // Lost the place under this lease: the membership registers again, then all is republished.
       if (!outcome.succeeded) return;
       for (const ref of refs) this.dirty.delete(ref);
+      this.events = this.events.slice(events.length);
+      if (seq !== undefined) this.nextSeq = seq + events.length;
       if (this.failing) this.opts.log('status published again');
       this.failing = false;
     } catch (err) {

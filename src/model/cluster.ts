@@ -2,7 +2,7 @@
  * The cluster as the API reports it: the hosts that share one registry in etcd, and where this
  * agent stands with it.
  */
-import type { ApplianceStatus, PublishedStatus } from './appliance-status.js';
+import type { ApplianceStatus, EventRecord, PublishedStatus } from './appliance-status.js';
 
 /**
  * This agent's standing in the cluster.
@@ -69,3 +69,8 @@ export type HostActionName = HostAction['action'];
 export type HostReply =
   | { done: PublishedStatus }
   | { failed: { code: string; message: string } };
+
+/** An event of another host, from its ring in etcd. */
+export interface HostedEvent extends EventRecord {
+  host: string;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAlive, readMember, readReply, readRequest, readStatus } from '../../src/cluster/records.js';
+import { readAlive, readEvent, readMember, readReply, readRequest, readStatus } from '../../src/cluster/records.js';
 
 const status = {
   name: 'web', ref: 'a1b2c3d4e5f6', type: 'shell', state: 'running', reason: 'started', desired: 'running', pid: 42,
@@ -57,5 +57,17 @@ describe('reading back what is in etcd (anyone with access to etcd may have writ
     for (const bad of [{ done: { ...status, state: 'odd' } }, { failed: { code: 'X', message: 'clear\u001b[2J' } }, { failed: 'no' }, {}]) {
       expect(readReply(JSON.stringify(bad))).toBeUndefined();
     }
+  });
+
+  it('reads an event of a ring only with printable facts of bounded size', () => {
+    const event = { time: '2026-01-01T00:00:00.000Z', ref: 'a1b2c3d4e5f6', name: 'web', event: { kind: 'crash', reason: { kind: 'exit', code: 1 } }, state: 'crashed' };
+    expect(readEvent(JSON.stringify({ seq: 7, ...event }))).toEqual({ seq: 7, record: event });
+    const missing = { ...event, event: { kind: 'dependency-timeout', missing: ['db', 'cache'] } };
+    expect(readEvent(JSON.stringify({ seq: 0, ...missing }))?.record).toEqual(missing);
+    for (const bad of [
+      { ...event }, { seq: -1, ...event }, { seq: 1, ...event, state: 'odd' }, { seq: 1, ...event, event: { reason: 'no kind' } },
+      { seq: 1, ...event, event: { kind: 'crash', detail: 'clear\u001b[2J' } }, { seq: 1, ...event, event: { kind: 'x', deep: { a: { b: 1 } } } },
+      { seq: 1, ...event, name: 'x'.repeat(200) },
+    ]) expect(readEvent(JSON.stringify(bad))).toBeUndefined();
   });
 });

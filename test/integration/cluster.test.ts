@@ -223,6 +223,27 @@ describe('a cluster of real agents on a real etcd', () => {
     expect((await alpha.cli('stop', 'web')).stdout).toBe('web: stopped (on beta)\n');
   }, 90_000);
 
+  it('spew events shows every host\'s events, each with its host; -f follows the other hosts\' new ones; --local narrows', async () => {
+    newCluster();
+    const { alpha, beta } = await webOnAlphaSeenFromBeta(sleeper('web'));
+    await waitFor('alpha\'s start in beta\'s events', async () => (await beta.cli('events', '-t', '100')).stdout.includes('alpha web started pid='), SLOW);
+    const records = (await beta.cli('events', '--json', '-t', '100')).stdout.trim().split('\n').map((l) => JSON.parse(l) as { host: string; name: string; event: { kind: string } });
+    expect(records.some((r) => r.host === 'alpha' && r.name === 'web' && r.event.kind === 'started')).toBe(true);
+    expect((await beta.cli('events', '--local', '-t', '100')).stdout).not.toContain('web');
+
+    const follow = beta.spawnCli('events', '-f', '-t', '0');
+    try {
+      // The follower's first read done: what comes next is news.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await alpha.cli('stop', 'web')).code).toBe(0);
+      expect((await beta.cli('run', 'db', '--', 'sleep', '1000')).code).toBe(0);
+      const out = await follow.waitForOutput('alpha\'s stop and beta\'s own run', (o) => / alpha web stop-request kill=false -> stopping\n/.test(o) && / beta db started pid=\d+ -> running\n/.test(o));
+      expect(out).not.toContain('web started');
+    } finally {
+      await follow.end();
+    }
+  }, 60_000);
+
   it('refuses a second live agent with a name already held; that agent runs its appliances on, alone', async () => {
     newCluster();
     const first = agent('alpha', {});
