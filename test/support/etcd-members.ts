@@ -23,7 +23,8 @@ interface Member {
 export class EtcdMembers {
   readonly dir = mkdtempSync(join(tmpdir(), 'spew-etcd-'));
   private readonly members: Member[] = [];
-  private token = `spew-test-${process.pid}-${Date.now()}`;
+  /** One per cluster started: every member of it must be given the same. */
+  private readonly token = `spew-test-${process.pid}-${Date.now()}`;
 
   private constructor() {}
 
@@ -33,8 +34,13 @@ export class EtcdMembers {
     for (let i = 0; i < count; i++) {
       etcd.members.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), process: undefined, logFile: join(etcd.dir, `m${i}.log`) });
     }
-    await Promise.all(etcd.members.map((m) => etcd.launch(m, 'new')));
-    await etcd.healthy();
+    try {
+      await Promise.all(etcd.members.map((m) => etcd.launch(m, 'new')));
+      await etcd.healthy();
+    } catch (err) {
+      await etcd.stop();
+      throw err;
+    }
     return etcd;
   }
 
@@ -119,7 +125,6 @@ export class EtcdMembers {
   }
 
   private async launch(m: Member, state: 'new' | 'existing'): Promise<void> {
-    if (state === 'new') this.token = `${this.token}-x`;
     const out = openSync(m.logFile, 'a');
     const child = spawn('etcd', [
       `--name=${m.name}`,
