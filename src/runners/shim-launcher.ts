@@ -62,9 +62,9 @@ export class ShimLauncher {
     return this.request([title, 'run', dir, '', spec]);
   }
 
-  /** Starts a standby in slot `dir`, that says so on the FIFO `ready` with `token`. */
-  standby(dir: string, ready: string, token: string): void {
-    this.request(['spew-shim', `wait:${token}`, dir, ready, '']);
+  /** Starts a standby in slot `dir`, that says so on the FIFO `ready` with `id`. */
+  standby(dir: string, ready: string, id: string): void {
+    this.request(['spew-shim', `wait:${id}`, dir, ready, '']);
   }
 
   private request(fields: string[]): number {

@@ -10,8 +10,9 @@
  * started after the agent died waits in open() for a writer that never comes; the next agent
  * opens the slots it finds of other agents, tells any such standby to leave, and removes them.
  *
- * Each standby says `ready N PID STARTTIME TOKEN` on the pool's `ready` FIFO once it waits. A
- * second standby in a slot (a fill asked for twice) is killed.
+ * Each standby says `ready N PID STARTTIME TOKEN.FILL` on the pool's `ready` FIFO once it waits,
+ * FILL being the number of the fill that asked for it. A second standby in a slot (a fill asked
+ * for twice), or one of a fill given up on, is killed.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -43,8 +44,12 @@ const LEAVE_LINES = '-\n'.repeat(8);
 
 type Slot =
   | { state: 'empty' }
-  /** A standby for it was asked of the launcher at `since`. */
-  | { state: 'filling'; since: number }
+  /**
+   * A standby for it was asked of the launcher at `since`, as fill `fill` of the pool: a
+   * standby keeps its argv when it is taken, so only the fill's own number tells a standby
+   * that never said it was ready from the shim of an appliance this slot served before.
+   */
+  | { state: 'filling'; since: number; fill: number }
   | { state: 'ready'; shim: ShimIdentity }
   /** Its shim has been sent a run dir and has not said so yet. */
   | { state: 'taken'; shim: ShimIdentity };
@@ -61,6 +66,7 @@ export class ShimPool {
   private readyReader: Socket | undefined;
   private readonly token = randomBytes(6).toString('hex');
   private sweptAt = 0;
+  private fills = 0;
 
   constructor(
     private readonly dir: string,
@@ -127,7 +133,7 @@ export class ShimPool {
     for (let slot = 0; slot < this.slots.length; slot++) {
       const entry = this.slots[slot] as Slot;
       if (entry.state === 'filling' && this.sweptAt - entry.since > FILL_DEADLINE_MS) {
-        for (const pid of standbysIn(this.slotDir(slot), this.token)) signalGroup(pid, 'SIGKILL');
+        for (const pid of standbysIn(this.slotDir(slot), this.fillId(entry.fill))) signalGroup(pid, 'SIGKILL');
         this.reopen(slot);
       } else if (entry.state === 'ready') {
         this.usable(slot, entry.shim);
@@ -194,12 +200,18 @@ export class ShimPool {
 
   private fill(slot: number): void {
     if (this.goFds[slot] === undefined) this.goFds[slot] = openFifo(join(this.slotDir(slot), 'go'), constants.O_RDWR | constants.O_NONBLOCK);
-    this.slots[slot] = { state: 'filling', since: Date.now() };
+    this.slots[slot] = { state: 'filling', since: Date.now(), fill: ++this.fills };
     this.launch(slot);
   }
 
   private launch(slot: number): void {
-    this.launcher.standby(this.slotDir(slot), join(this.dir, 'ready'), this.token);
+    const entry = this.slots[slot];
+    if (entry?.state === 'filling') this.launcher.standby(this.slotDir(slot), join(this.dir, 'ready'), this.fillId(entry.fill));
+  }
+
+  /** What a standby of fill `fill` says it is, in its argv (`wait:ID`) and its ready line. */
+  private fillId(fill: number): string {
+    return `${this.token}.${fill}`;
   }
 
   private reopen(slot: number): void {
@@ -210,12 +222,13 @@ export class ShimPool {
   }
 
   private onReady(line: string): void {
-    const match = /^ready (\d+) (\d+) (\d+) (\w*)$/.exec(line);
+    const match = /^ready (\d+) (\d+) (\d+) (\w*)\.(\d+)$/.exec(line);
     if (!match) return;
     const slot = Number(match[1]);
     const shim = { pid: Number(match[2]), startTime: match[3] as string };
     if (match[4] !== this.token) return;
-    if (this.slots[slot]?.state === 'filling') this.slots[slot] = { state: 'ready', shim };
+    const entry = this.slots[slot];
+    if (entry?.state === 'filling' && entry.fill === Number(match[5])) this.slots[slot] = { state: 'ready', shim };
     else if (stillRunning(shim)) signalGroup(shim.pid, 'SIGKILL');
   }
 
@@ -242,17 +255,17 @@ export class ShimPool {
 }
 
 /**
- * The processes started as standbys for `slotDir` by the agent of `token` (their argv says
- * `wait:TOKEN SLOT_DIR`, see shell-shim.ts): one /proc scan, for the rare slot whose standby
+ * The processes started as standbys for `slotDir` by fill `fillId` (`TOKEN.FILL`: their argv
+ * says `wait:TOKEN.FILL SLOT_DIR`, see shell-shim.ts): one /proc scan, for the rare slot whose standby
  * never said it was ready.
  */
-function standbysIn(slotDir: string, token: string): number[] {
+function standbysIn(slotDir: string, fillId: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) > 57) continue;
     try {
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0');
-      const at = argv.indexOf(`wait:${token}`);
+      const at = argv.indexOf(`wait:${fillId}`);
       if (at >= 0 && argv[at + 1] === slotDir) pids.push(Number(entry));
     } catch {
       // Gone meanwhile.
