@@ -102,6 +102,8 @@ export class StatusPublisher {
     const lease = this.opts.lease();
     if (lease === undefined) return;
     const { store, keys, host, source } = this.opts;
+    let refs: string[] = [];
+    let events: EventRecord[] = [];
     try {
       if (this.prune) {
         const present = new Set(source.refs());
@@ -114,9 +116,11 @@ export class StatusPublisher {
         this.nextSeq = Math.max(0, ...ring.values.map((v) => (readEvent(v.value)?.seq ?? -1) + 1));
         this.prune = false;
       }
-      const refs = [...this.dirty].slice(0, MOST_WRITES_PER_COMMIT);
+      // Taken out while the commit is in flight: a change meanwhile is a change to publish next.
+      refs = [...this.dirty].slice(0, MOST_WRITES_PER_COMMIT);
+      for (const ref of refs) this.dirty.delete(ref);
       const seq = this.nextSeq;
-      const events = seq === undefined ? [] : this.events.slice(0, MOST_WRITES_PER_COMMIT - refs.length);
+      events = seq === undefined ? [] : this.events.splice(0, MOST_WRITES_PER_COMMIT - refs.length);
       if (refs.length === 0 && events.length === 0) return;
       const publishedAt = new Date().toISOString();
       const writes: Write[] = refs.map((ref) => {
@@ -131,15 +135,23 @@ export class StatusPublisher {
       });
       const outcome = await store.commit([{ key: keys.alive(host), lease }], writes);
       // Lost the place under this lease: the membership registers again, then all is republished.
-      if (!outcome.succeeded) return;
-      for (const ref of refs) this.dirty.delete(ref);
-      this.events = this.events.slice(events.length);
+      if (!outcome.succeeded) {
+        this.putBack(refs, events);
+        return;
+      }
       if (seq !== undefined) this.nextSeq = seq + events.length;
       if (this.failing) this.opts.log('status published again');
       this.failing = false;
     } catch (err) {
+      this.putBack(refs, events);
       if (!this.failing) this.opts.log(`cannot publish status (kept until etcd answers): ${errorMessage(err)}`);
       this.failing = true;
     }
+  }
+
+  /** What a commit that did not land carried: to go out with the next one (the ring still bounded). */
+  private putBack(refs: string[], events: EventRecord[]): void {
+    for (const ref of refs) this.dirty.add(ref);
+    this.events = [...events, ...this.events].slice(-EVENT_RING);
   }
 }
