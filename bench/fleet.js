@@ -21,17 +21,19 @@ export async function pollUntilRunning(agent, client, n, timeoutMs = 120_000) {
   const start = nowMs();
   let firstAnswer;
   let lastRunning = 0;
+  let others = [];
   for (let tick = 1; ; tick++) {
     if (agent.done.value) throw new Error(`agent exited (${agent.done.value.code ?? agent.done.value.signal}): ${agent.stderr()}`);
     try {
       const list = await client.status();
       firstAnswer ??= nowMs();
       lastRunning = list.filter((a) => a.state === 'running').length;
+      others = list.filter((a) => a.state !== 'running').slice(0, 5).map((a) => `${a.name} ${a.state} (${a.reason})`);
       if (lastRunning >= n) return { firstAnswer, allRunning: nowMs(), list };
     } catch (err) {
       if (err.code !== 'AGENT_UNREACHABLE') throw err;
     }
-    if (nowMs() - start > timeoutMs) throw new Error(`only ${lastRunning}/${n} running after ${timeoutMs} ms`);
+    if (nowMs() - start > timeoutMs) throw new Error(`only ${lastRunning}/${n} running after ${timeoutMs} ms; not running: ${others.join(', ')}`);
     await sleep(Math.max(0, start + tick * POLL_MS - nowMs()));
   }
 }

@@ -143,9 +143,10 @@ export function installCleanupHandlers() {
 /**
  * Writes an instance config in DIR. `appliances`, when given, is the text of an appliance file
  * included by it (applied on the agent's first boot); `supervision`, the keys of its
- * `[supervision]` table (e.g. `{ max_restarts: 1000 }`).
+ * `[supervision]` table (e.g. `{ max_restarts: 1000 }`); `tables`, more TOML tables as text
+ * (a `[cluster]` table).
  */
-export function writeInstance(dir, { appliances, stopTimeout = '5s', supervision } = {}) {
+export function writeInstance(dir, { appliances, stopTimeout = '5s', supervision, tables = '' } = {}) {
   const config = join(dir, 'spew.toml');
   const lines = [
     `socket = ${JSON.stringify(join(dir, 'spew.sock'))}`,
@@ -165,6 +166,7 @@ export function writeInstance(dir, { appliances, stopTimeout = '5s', supervision
   if (supervision !== undefined) {
     lines.push('[supervision]', ...Object.entries(supervision).map(([key, value]) => `${key} = ${JSON.stringify(value)}`));
   }
+  if (tables !== '') lines.push(tables);
   writeFileSync(config, `${lines.join('\n')}\n`);
   return { config, socket: join(dir, 'spew.sock'), logDir: join(dir, 'logs'), stateDir: join(dir, 'state') };
 }

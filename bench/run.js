@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- PART...]`: spew's performance figures next to their targets.
 //
-//   node bench/run.js                  every part: crash up idle status stop apply watchers monitor cascade docker
+//   node bench/run.js                  every part: crash up idle status stop apply watchers monitor cascade docker binary cluster
 //   node bench/run.js crash            one part (or several, in any order)
 //   node bench/run.js --no-build idle  skip `npm run build` (dist/ must be current)
 //
@@ -19,8 +19,9 @@ import { runMonitor } from './monitor.js';
 import { runWatchers } from './watchers.js';
 import { runDocker } from './docker.js';
 import { BINARY_FLEET, runBinary } from './binary.js';
+import { runCluster } from './cluster.js';
 
-const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply', 'watchers', 'monitor', 'cascade', 'docker', 'binary'];
+const PARTS = ['crash', 'up', 'idle', 'status', 'stop', 'apply', 'watchers', 'monitor', 'cascade', 'docker', 'binary', 'cluster'];
 const FLEET_PARTS = new Set(['up', 'idle', 'status', 'stop']);
 const log = (line = '') => console.log(line);
 
@@ -180,6 +181,21 @@ function table(parts) {
     info('    dist/spew size', b?.sizeMb, 'MiB', 1);
     info('    npm run build:binary', b?.buildS, 's', 1);
   }
+  const cl = results.cluster;
+  if (parts.has('cluster')) {
+    info('12. status propagation, host to host, p50', cl?.propagation.p50, 'ms', 0, '(no target; 500 ms publishing window)');
+    info('    status propagation, p99', cl?.propagation.p99, 'ms', 0);
+    info('    etcd put -> watch event, p50 (floor, same run)', cl?.propagation.floorP50, 'ms', 2);
+    info('13. kill -9 of an agent -> unreachable, median', cl?.unreachable.median / 1000, 's', 2, `(lease_ttl ${cl?.ttlS ?? '?'} s)`);
+    info('    same, max', cl?.unreachable.max / 1000, 's', 2);
+    info('14. etcd writes per host at rest', cl?.restWritesPerHostS, '/s', 2, '(0: no periodic writes)');
+    add('    etcd writes, crash storm of 100 on one host', cl?.storm.writesPerS, '/s', 2, '<= 2/s (one per 500 ms window)', '', (v) => v <= 2 + (cl?.restWritesPerHostS ?? 0) * 3);
+    info('    transitions in that storm', cl?.storm.transitionsPerS, '/s', 0);
+    add('    times that host was unsure of its lease or lost it', cl?.storm.wavers, '', 0, '0 (lease_ttl 10 s)', '', (v) => v === 0);
+    info('15. 3 agents x 300: all running', cl?.big.allRunningS, 's', 2);
+    info('    all 900 seen from one host', cl?.big.allSeenS, 's', 2);
+    info('    spew status listing 900 across the cluster, median', cl?.big.statusMedian, 'ms', 0);
+  }
   const header = ['Figure', 'Result', 'Target', 'Peers', 'vs target'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ').trimEnd();
@@ -220,6 +236,8 @@ async function main() {
   if (parts.has('cascade')) results.cascade = await part('8. dependency crash -> 50 dependents restarted, under the throttle', () => runCascade(log));
   if (parts.has('docker')) results.docker = await part('9-10. containers: crash -> running against the engine\'s own policy; 50 started', () => runDocker(log));
   if (parts.has('binary')) results.binary = await part(`11. the single binary: build, size, --version and status with ${BINARY_FLEET} appliances`, () => runBinary(log, { build: doBuild }));
+
+  if (parts.has('cluster')) results.cluster = await part('12-15. a cluster of three agents on three etcd members', () => runCluster(log));
 
   table(parts);
   log();
