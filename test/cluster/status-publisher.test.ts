@@ -2,7 +2,7 @@
  * Status publishing on a real etcd member, through a store whose commits can be held in flight
  * (as a slow member or a loaded machine holds them): what changes meanwhile is published next.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ClusterKeys } from '../../src/cluster/cluster-keys.js';
 import type { ClusterStore } from '../../src/cluster/cluster-store.js';
 import { EtcdStore } from '../../src/cluster/etcd-store.js';
