@@ -74,7 +74,7 @@ function launcherPids(): number[] {
 function standbys(dir: string): Map<number, number> {
   const found = new Map<number, number>();
   for (const p of processes()) {
-    const match = new RegExp(`spew-shim wait:\\w+ ${dir}/pool/\\w+/(\\d+) `).exec(p.cmdline);
+    const match = new RegExp(`spew-shim wait:[\\w.]+ ${dir}/pool/\\w+/(\\d+) `).exec(p.cmdline);
     if (match && p.state !== 'Z') found.set(Number(match[1]), p.pid);
   }
   return found;
@@ -316,7 +316,11 @@ describe('ShellRunner', () => {
     const { runner } = await prepared(dir, app, { standbys: 0, stoppedShimSweepMs: 200 });
     const handle = await started(runner, app);
     process.kill(handle.pid, 'SIGSTOP');
-    spawnSync('/bin/sh', ['-c', 'echo go > "$0"', join(dir, 'gate')]);
+    // Not spawnSync: the shim may be stopped before it has started the program, and only the
+    // runner's sweep (in this process) continues it so that the program opens the gate.
+    const opener = spawn('/bin/sh', ['-c', 'echo go > "$0"', join(dir, 'gate')], { stdio: 'ignore' });
+    const opened = new Promise((resolve) => opener.once('exit', resolve));
     expect(await handle.exited).toEqual({ kind: 'exit', code: 6 });
+    await opened;
   });
 });
