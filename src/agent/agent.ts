@@ -212,13 +212,14 @@ export class Agent {
       supervision: config.supervision,
       onAppliancesChanged: (appliances) => {
         autoUpgrades.get().sync(appliances);
-        cluster.appliancesChanged();
+        cluster.appliancesChanged(appliances);
       },
       historyLimit: config.history_limit,
       stopTimeoutMs: config.stop_timeout_ms,
       clock: systemClock,
       timers: systemTimers,
       random: systemRandom,
+      ...(cluster.cluster && { names: cluster.cluster.names, remote: cluster.cluster.dependencies }),
     });
     imagePins.bind(manager);
     const upgrader = new Upgrader(manager, (def) => runners.runner.containerRuntime(def), runners.publishPull);

@@ -81,7 +81,6 @@ export function apiRoutes(ctx: ApiContext, onInternalError: (err: unknown) => vo
     const item = createdItem(spec, raw, ctx.itemDefaults);
     return createAcross(
       ctx.cluster,
-      item.spec.name,
       placementOf(request),
       async () => manager.status([(await manager.create(item, start)).ref])[0]!,
       { action: 'create', spec, item: raw, start },

@@ -66,31 +66,22 @@ export async function actOn(manager: ApplianceService, cluster: ClusterApi | und
 
 /**
  * A create on a cluster's agent: on this host unless a host or constraint places it elsewhere.
- * Its name may not be one another host has: the check reads what the hosts published (a
- * create on two hosts at the very same moment is not caught; see README, Cluster).
+ * The host that makes it holds its name and ref in the cluster first (cluster/name-registry.ts),
+ * so a name another host has is refused there.
  */
 export async function createAcross(
   cluster: ClusterApi | undefined,
-  name: string,
   placement: Partial<Placement>,
   local: () => Promise<ApplianceStatus>,
   remote: HostAction,
 ): Promise<ActionAnswer> {
+  const placed = placement.host !== undefined || placement.constraint !== undefined;
   if (!cluster) {
-    if (placement.host !== undefined || placement.constraint !== undefined) throw notInCluster();
+    if (placed) throw notInCluster();
     return { appliance: await local() };
   }
-  const self = cluster.link().host;
-  const placed = placement.host !== undefined || placement.constraint !== undefined;
-  const host = placed ? await cluster.place({ constraint: {}, ...placement }) : self;
-  try {
-    const taken = await cluster.elsewhere(name);
-    if (taken) throw new SpewError('NAME_TAKEN', `${name}: host ${taken.host} has an appliance of that name; names are unique in the cluster`);
-  } catch (err) {
-    // etcd down: this host's own create goes on, as every local command does.
-    if (placed || !(err instanceof SpewError) || err.code !== 'CLUSTER_UNREACHABLE') throw err;
-  }
-  if (host === self) return { appliance: await local() };
+  const host = placed ? await cluster.place({ constraint: {}, ...placement }) : cluster.link().host;
+  if (host === cluster.link().host) return { appliance: await local() };
   return { appliance: hosted(host, await cluster.ask(host, remote)) };
 }
 

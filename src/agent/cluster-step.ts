@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'winston';
 import type { ApplianceService } from '../appliance/appliance-service.js';
+import type { NamedRef } from '../appliance/name-reservations.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ActionHandler } from '../cluster/request-inbox.js';
 import { SpewError } from '../common/errors.js';
@@ -25,8 +26,8 @@ export interface ClusterStep extends Step<'stop' | 'handoff'> {
    * ask of them is carried out by `carryOut`.
    */
   start(manager: ApplianceService, events: EventLog, carryOut: ActionHandler): void;
-  /** The set of appliances changed (created, removed, redefined): each is published anew. */
-  appliancesChanged(): void;
+  /** The set of appliances changed (created, removed, redefined): each is published anew, and their names held. */
+  appliancesChanged(appliances: NamedRef[]): void;
 }
 
 export interface ClusterStepOptions {
@@ -58,8 +59,9 @@ export async function openCluster(opts: ClusterStepOptions): Promise<ClusterStep
       });
       cluster.start({ refs: all, status: (ref) => statusOf(manager, ref) }, carryOut);
     },
-    appliancesChanged: () => {
+    appliancesChanged: (appliances) => {
       for (const ref of all()) cluster.changed(ref);
+      cluster.names.sync(appliances.map(({ name, ref }) => ({ name, ref })));
     },
     dispose: async (how) => {
       unsubscribe();

@@ -4,6 +4,7 @@
  * digits is refused by the config reader.
  */
 import { SpewError } from '../common/errors.js';
+import { localNames } from '../model/appliance-definition.js';
 import type { ApplianceState } from '../model/appliance-state.js';
 import { DependencyGraph } from '../supervision/dependency-graph.js';
 import type { Appliance } from './appliance.js';
@@ -70,12 +71,12 @@ export class ApplianceRegistry {
 
   /** Appliances that depend on `name`. */
   dependentsOf(name: string): Appliance[] {
-    return this.all().filter((a) => a.definition.depends.some((d) => d.name === name));
+    return this.all().filter((a) => a.definition.depends.some((d) => d.host === undefined && d.name === name));
   }
 
   /** Each appliance's name with the names it depends on. */
   dependencyEdges(): Map<string, string[]> {
-    return new Map([...this.byName].map(([name, a]) => [name, a.definition.depends.map((d) => d.name)]));
+    return new Map([...this.byName].map(([name, a]) => [name, localNames(a.definition.depends)]));
   }
 
   /** Layers to stop in turn: dependents before what they depend on (all at once if the graph is unsound). */
@@ -85,3 +86,4 @@ export class ApplianceRegistry {
     return names.map((layer) => layer.flatMap((name) => this.byName.get(name) ?? []));
   }
 }
+

@@ -22,6 +22,7 @@ import { planApply } from './apply-plan.js';
 import type { EventRecorder } from './event-recorder.js';
 import type { HookDispatcher } from './hook-dispatcher.js';
 import { definitionOf, freshRecord, keptPin, sourceOf } from './item-definition.js';
+import type { NameReservations } from './name-reservations.js';
 import { newRef } from './ref.js';
 import type { VersionKeeper } from './version-keeper.js';
 
@@ -34,6 +35,9 @@ export interface DefinitionParts {
   runner: Runner;
   clock: Clock;
   logger: Logger;
+  names?: NameReservations | undefined;
+  /** Whether a dependency may be on another host (a cluster's agent). */
+  acrossHosts: boolean;
 }
 
 /** The lifecycle requests these changes lead to, which the manager carries out. */
@@ -60,7 +64,7 @@ export class DefinitionChanges {
   }
 
   async create(item: LoadedItem, start: boolean): Promise<Appliance> {
-    checkDependencies([item], this.parts.registry.dependencyEdges());
+    checkDependencies([item], this.parts.registry.dependencyEdges(), this.parts.acrossHosts);
     return this.createChecked(item, start);
   }
 
@@ -71,10 +75,18 @@ export class DefinitionChanges {
   private async createChecked(item: LoadedItem, start: boolean): Promise<Appliance> {
     const ref = item.opts.ref ?? newRef();
     this.parts.registry.checkFree(item.spec.name, ref);
-    const def = definitionOf(item, ref);
-    const { version, written } = this.parts.versions.add(def, item.raw, sourceOf(item), null);
-    await written;
-    const appliance = this.host.add(freshRecord(def, version.version, start ? 'running' : 'stopped'));
+    const named = { name: item.spec.name, ref };
+    await this.parts.names?.reserve(named);
+    let appliance: Appliance;
+    try {
+      const def = definitionOf(item, ref);
+      const { version, written } = this.parts.versions.add(def, item.raw, sourceOf(item), null);
+      await written;
+      appliance = this.host.add(freshRecord(def, version.version, start ? 'running' : 'stopped'));
+    } catch (err) {
+      this.parts.names?.cancel(named);
+      throw err;
+    }
     await this.parts.runner.prepare([{ def: appliance.definition, capture: appliance.capture }]);
     this.parts.recorder.record(appliance, { kind: 'create' });
     this.parts.hooks.fire(appliance, 'create', 'created', appliance.state, {});
@@ -87,7 +99,7 @@ export class DefinitionChanges {
 
   async apply(items: LoadedItem[], { prune, dryRun, noRestart = false }: ApplyOptions): Promise<PlanEntry[]> {
     const named = new Set(items.map((item) => item.spec.name));
-    checkDependencies(items, new Map([...this.parts.registry.dependencyEdges()].filter(([name]) => !named.has(name))));
+    checkDependencies(items, new Map([...this.parts.registry.dependencyEdges()].filter(([name]) => !named.has(name))), this.parts.acrossHosts);
     const plan = planApply(items, new Map(this.parts.registry.all().map((a) => [a.name, a.definition])), prune);
     if (!dryRun) await Promise.all(plan.map(({ entry, item }) => this.carryOut(entry, item, noRestart)));
     return plan.map(({ entry }) => entry);

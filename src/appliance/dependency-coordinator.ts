@@ -3,12 +3,15 @@
  * its `depends_timeout` passes), a dependency that comes up starts what waited for it, and what
  * happens to an appliance is told to the appliances that depend on it.
  *
- * It sees other appliances only through a DependencyView, so a dependency may one day be an
- * appliance on another host.
+ * It sees this host's appliances through a DependencyView, and those of other hosts
+ * (`db@host2`) through RemoteDependencies: a start waits for them as well, and their coming up
+ * starts what waited.
  */
 import type { Timers } from '../common/clock.js';
 import { UP_STATES, type ApplianceEvent, type ApplianceState, type DependencyKind } from '../model/appliance-state.js';
+import { dependencyLabel } from '../model/appliance-definition.js';
 import type { Appliance } from './appliance.js';
+import type { RemoteDependencies } from './remote-dependencies.js';
 import type { Transition } from './state-machine.js';
 
 export interface DependencyView {
@@ -25,11 +28,16 @@ export class DependencyCoordinator {
   constructor(
     private readonly view: DependencyView,
     private readonly timers: Timers,
-  ) {}
+    private readonly remote?: RemoteDependencies,
+  ) {
+    remote?.onChange(() => this.startReady());
+  }
 
   /** Its dependencies that do not run now. */
   missing(appliance: Appliance): string[] {
-    return appliance.definition.depends.map((d) => d.name).filter((name) => this.view.stateOf(name) !== 'running');
+    const runs = ({ name, host }: { name: string; host?: string | undefined }): boolean =>
+      host === undefined ? this.view.stateOf(name) === 'running' : this.remote?.running({ name, host }) === true;
+    return appliance.definition.depends.filter((d) => !runs(d)).map(dependencyLabel);
   }
 
   ready(appliance: Appliance): boolean {

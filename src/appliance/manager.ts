@@ -27,6 +27,8 @@ import { StateStore } from '../store/state-store.js';
 import type { VersionHistory } from '../store/version-history.js';
 import { RestartThrottle } from '../supervision/restart-throttle.js';
 import { Appliance, type ApplianceOwner, type ApplianceServices } from './appliance.js';
+import type { NameReservations } from './name-reservations.js';
+import type { RemoteDependencies } from './remote-dependencies.js';
 import { ApplianceRegistry } from './appliance-registry.js';
 import type { ApplianceService, ApplyOptions } from './appliance-service.js';
 import { DependencyCoordinator } from './dependency-coordinator.js';
@@ -59,6 +61,10 @@ export interface ManagerOptions {
   random: Random;
   /** What starts hook actions; HookRunner unless a test counts them. */
   hooks?: HookStarterFactory;
+  /** A cluster's agent: names and refs held across hosts before a create makes them. */
+  names?: NameReservations;
+  /** A cluster's agent: the other hosts' appliances its own depend on (`db@host2`). */
+  remote?: RemoteDependencies;
 }
 
 const IDLE: ReadonlySet<ApplianceState> = new Set(['stopped', 'crashed', 'failed']);
@@ -83,7 +89,7 @@ export class Manager implements ApplianceService {
     this.recorder = new EventRecorder(opts.events, clock);
     this.hooks = new HookDispatcher(opts.hooks ?? realHooks, (ref) => this.registry.withRef(ref), this.recorder, logger);
     this.journal = new Journal(this.recorder, this.hooks, logger, timers, () => void this.store.save());
-    this.dependencies = new DependencyCoordinator(this.registry, timers);
+    this.dependencies = new DependencyCoordinator(this.registry, timers, opts.remote);
     this.takeover = new Takeover(opts.runner, this.registry, {
       start: (id) => this.start(id),
       remove: (id) => this.remove(id),
@@ -92,7 +98,7 @@ export class Manager implements ApplianceService {
       versionOf: (appliance, version) => this.versions.of(appliance.ref).versions.find((v) => v.version === version),
     }, logger, opts.stopTimeoutMs);
     this.changes = new DefinitionChanges({
-      registry: this.registry, versions: this.versions, store: this.store, recorder: this.recorder, hooks: this.hooks, runner: opts.runner, clock, logger,
+      registry: this.registry, versions: this.versions, store: this.store, recorder: this.recorder, hooks: this.hooks, runner: opts.runner, clock, logger, names: opts.names, acrossHosts: opts.remote !== undefined,
     }, {
       add: (entry) => this.add(entry),
       start: (id) => this.start(id),
@@ -116,7 +122,7 @@ export class Manager implements ApplianceService {
    * takes over what still runs and starts what should run.
    */
   async boot(firstBootItems: () => Promise<LoadedItem[]>): Promise<void> {
-    const { saved, loaded } = await loadAppliances(this.store, this.versions, firstBootItems, this.opts.logger);
+    const { saved, loaded } = await loadAppliances(this.store, this.versions, firstBootItems, this.opts.logger, this.opts.remote !== undefined);
     const appliances = saved.map((entry) => this.add(entry));
     await this.store.save();
     await this.opts.runner.prepare(appliances.map((a) => ({ def: a.definition, capture: a.capture })));
@@ -278,7 +284,9 @@ export class Manager implements ApplianceService {
   }
 
   private changed(): void {
-    this.opts.onAppliancesChanged?.(this.all());
+    const all = this.all();
+    this.opts.remote?.follow(all.flatMap((a) => a.definition.depends.flatMap(({ name, host }) => (host === undefined ? [] : [{ name, host }]))));
+    this.opts.onAppliancesChanged?.(all);
   }
 
   private nowIso(): string {

@@ -17,12 +17,13 @@ export async function loadAppliances(
   versions: VersionKeeper,
   firstBootItems: () => Promise<LoadedItem[]>,
   logger: Logger,
+  acrossHosts: boolean,
 ): Promise<{ saved: PersistedAppliance[]; loaded: StateLoad['kind'] }> {
   const loaded = await store.load();
   let saved: PersistedAppliance[];
   if (loaded.kind === 'none') {
     const items = await firstBootItems();
-    checkDependencies(items);
+    checkDependencies(items, new Map(), acrossHosts);
     await versions.startAfresh();
     const made = items.map((item) => {
       const def = definitionOf(item, item.opts.ref ?? newRef());

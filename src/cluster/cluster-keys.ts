@@ -73,6 +73,24 @@ export class ClusterKeys {
     return `${this.root}replies/${host}/`;
   }
 
+  /** Held by the host whose appliance has the name, created only if absent: names are unique in the cluster. */
+  name(name: string): string {
+    return `${this.names}${name}`;
+  }
+
+  get names(): string {
+    return `${this.root}names/`;
+  }
+
+  /** The same for refs: one ref is one appliance, whichever host it is on. */
+  ref(ref: string): string {
+    return `${this.refs}${ref}`;
+  }
+
+  get refs(): string {
+    return `${this.root}refs/`;
+  }
+
   /** The last segment of a key under `prefix`: a host name or a ref. */
   static last(key: string, prefix: string): string | undefined {
     if (!key.startsWith(prefix)) return undefined;

@@ -9,6 +9,7 @@ import { errorMessage, SpewError } from '../common/errors.js';
 import type { ClusterSettings } from '../config/cluster-settings.js';
 import type { EventRecord, PublishedStatus } from '../model/appliance-status.js';
 import type { ClusterLink, HostAction, HostedEvent, HostedStatus } from '../model/cluster.js';
+import { DependencyStates } from './dependency-states.js';
 import { EventFeed, recentEvents } from './event-feed.js';
 import { agentInstance } from './agent-instance.js';
 import { ClusterKeys } from './cluster-keys.js';
@@ -17,6 +18,7 @@ import { readCluster, type ClusterRead } from './cluster-view.js';
 import { EtcdStore } from './etcd-store.js';
 import { LivenessObserver } from './liveness-observer.js';
 import { Membership } from './membership.js';
+import { NameRegistry } from './name-registry.js';
 import { choosePlacement, type Placement } from './placement.js';
 import { RequestInbox, type ActionHandler } from './request-inbox.js';
 import { RequestSender } from './request-sender.js';
@@ -39,6 +41,10 @@ export class ClusterNode {
   private publisher: StatusPublisher | undefined;
   private inbox: RequestInbox | undefined;
   private readonly sender: RequestSender;
+  /** Names and refs held in the cluster for this host's appliances; the manager reserves through it. */
+  readonly names: NameRegistry;
+  /** The other hosts' appliances this host's depend on; the manager waits through it. */
+  readonly dependencies: DependencyStates;
   private readonly say: (level: 'info' | 'warn' | 'error') => (message: string) => void;
 
   private constructor(private readonly store: ClusterStore, private readonly opts: ClusterNodeOptions, instance: string) {
@@ -57,11 +63,14 @@ export class ClusterNode {
       log: opts.log,
       onRegistered: () => {
         this.publisher?.republishAll();
+        this.names.registered();
         void this.inbox?.recheck();
       },
     });
     this.observer = new LivenessObserver(store, this.keys, this.say('info'));
+    this.dependencies = new DependencyStates(store, this.keys, this.observer, this.say('warn'));
     const lease = (): string | undefined => this.membership.currentLease();
+    this.names = new NameRegistry({ store, keys: this.keys, host: settings.name, lease, log: (level, message) => this.say(level)(message) });
     this.sender = new RequestSender({ store, keys: this.keys, host: settings.name, lease, timeoutMs: settings.ack_timeout_ms, log: this.say('warn') });
   }
 
@@ -153,6 +162,8 @@ export class ClusterNode {
   async close(leave: boolean): Promise<void> {
     await this.inbox?.stop();
     await this.sender.stop();
+    await this.names.stop();
+    await this.dependencies.stop();
     await this.observer.stop();
     await this.publisher?.stop(leave);
     await this.membership.stop(leave);

@@ -13,6 +13,7 @@ import { readMember } from './records.js';
 export class LivenessObserver {
   private readonly follower: PrefixFollower;
   private alive = new Set<string>();
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly store: ClusterStore,
@@ -29,6 +30,7 @@ export class LivenessObserver {
           this.alive.delete(host);
           void this.markUnreachable(host);
         }
+        this.told();
       },
     }, log);
   }
@@ -37,12 +39,27 @@ export class LivenessObserver {
     this.follower.start();
   }
 
+  /** Whether `host` has its `alive/` key, as last seen. */
+  isAlive(host: string): boolean {
+    return this.alive.has(host);
+  }
+
+  /** `listener` is called after every change of who is alive. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private told(): void {
+    for (const listener of this.listeners) listener();
+  }
+
   stop(): Promise<void> {
     return this.follower.stop();
   }
 
   private async reset(values: StoredValue[]): Promise<void> {
     this.alive = new Set(values.map((v) => ClusterKeys.last(v.key, this.keys.aliveHosts)).filter((h) => h !== undefined));
+    this.told();
     try {
       const members = await this.store.list(this.keys.members);
       for (const m of members.values) {

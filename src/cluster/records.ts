@@ -188,3 +188,16 @@ export function readEvent(value: string): EventSlot | undefined {
     record: { time: o.time, ref: o.ref, name: o.name, event: event as EventRecord['event'], state: o.state as EventRecord['state'] },
   };
 }
+
+/** `names/<name>` and `refs/<ref>`: both say which host's appliance holds them, and which it is. */
+export interface HeldNameRecord {
+  host: string;
+  name: string;
+  ref: string;
+}
+
+export function readHeldName(value: string): HeldNameRecord | undefined {
+  const o = object(value);
+  if (!o || !text(o.host, 128) || !text(o.name, 128) || !text(o.ref, 64)) return undefined;
+  return { host: o.host, name: o.name, ref: o.ref };
+}

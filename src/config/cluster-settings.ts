@@ -29,7 +29,7 @@ export interface ClusterSettings {
 
 const CLUSTER_KEYS = ['etcd', 'name', 'labels', 'cluster', 'lease_ttl', 'ack_timeout', 'ca', 'cert', 'key'];
 /** A host name's shape (RFC 1123 label characters and dots): it is a key segment and a column. */
-const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
+export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const DEFAULT_LEASE_TTL_S = 10;
 /** Room for a stop's timeout (10 s by default) and a container's start. */

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { HOOK_EVENTS, type Dependency, type HookAction, type HookEvent, type Hooks, type ItemOpts } from '../model/appliance-definition.js';
+import { HOOK_EVENTS, dependencyLabel, type Dependency, type HookAction, type HookEvent, type Hooks, type ItemOpts } from '../model/appliance-definition.js';
 import { APPLIANCE_TYPES, runsImages, type ApplianceType } from '../model/appliance-type.js';
 import type { Command } from '../model/command.js';
 import { shorthandPolicy, type RestartPolicy } from '../model/restart-policy.js';
@@ -15,6 +15,7 @@ import { isTable } from './is-table.js';
 import { formatKeyPath } from './key-path.js';
 import { unknownKeyMessage } from './unknown-key-message.js';
 import { parseSpec } from './spec-parser.js';
+import { HOST_NAME } from './cluster-settings.js';
 import { checkTypeKeys, readDigest, readImage, readTag, readUpgrade } from './image-item-reader.js';
 
 
@@ -176,7 +177,8 @@ function readRestart(value: unknown, path: Path, report: Report): RestartPolicy 
 
 /** A binding for a dependency the appliance does not have would never fire: say so. */
 function checkDependencyBindings(opts: ItemOpts, report: Report): void {
-  const names = new Set(opts.depends.map((d) => d.name));
+  // Only a dependency on this host tells its dependents what happened to it.
+  const names = new Set(opts.depends.filter((d) => d.host === undefined).map((d) => d.name));
   for (const dep of Object.keys(opts.restart.bindings.dependency)) {
     if (dep !== '_' && !names.has(dep)) report(['restart', 'dependency', dep], `${dep} is not in depends`);
   }
@@ -201,19 +203,27 @@ function readDepends(value: unknown, path: Path, report: Report, ctx: ItemContex
       report(at, `expected an appliance spec like "db", got ${describeValue(entry)}`);
       return;
     }
+    // `db@host2`: the appliance db of host host2 of the cluster.
+    const sign = entry.lastIndexOf('@');
+    const host = sign === -1 ? undefined : entry.slice(sign + 1);
+    if (host !== undefined && !HOST_NAME.test(host)) {
+      report(at, `invalid host ${JSON.stringify(host)} after '@': use letters, digits, '.' and '-', at most 63`);
+      return;
+    }
     let dependency: Dependency;
     try {
-      dependency = parseSpec(entry);
+      dependency = { ...parseSpec(sign === -1 ? entry : entry.slice(0, sign)), ...(host !== undefined && { host }) };
     } catch (err) {
       report(at, (err as Error).message);
       return;
     }
-    if (dependency.name === ctx.name) report(at, 'an appliance cannot depend on itself');
-    const earlier = seen.get(dependency.name);
+    if (dependency.name === ctx.name && host === undefined) report(at, 'an appliance cannot depend on itself');
+    const label = dependencyLabel(dependency);
+    const earlier = seen.get(label);
     if (earlier !== undefined) {
-      report(at, `${dependency.name} is already a dependency (${formatKeyPath('depends', [earlier])})`);
+      report(at, `${label} is already a dependency (${formatKeyPath('depends', [earlier])})`);
     }
-    seen.set(dependency.name, i);
+    seen.set(label, i);
     depends.push(dependency);
   });
   return depends;

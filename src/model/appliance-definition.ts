@@ -20,6 +20,18 @@ export type Hooks = Partial<Record<HookEvent, HookAction[]>>;
 export interface Dependency {
   name: string;
   options: Record<string, string>;
+  /** `db@host2`: an appliance of another host of the cluster, waited for as it publishes. */
+  host?: string;
+}
+
+/** The dependencies on this host's appliances: those on other hosts are no edge of its graph. */
+export function localNames(depends: readonly Dependency[]): string[] {
+  return depends.filter((d) => d.host === undefined).map((d) => d.name);
+}
+
+/** How a dependency is written back: `db`, `db#zone:eu`, `db@host2`. */
+export function dependencyLabel(d: Dependency): string {
+  return d.host === undefined ? d.name : `${d.name}@${d.host}`;
 }
 
 /** How a container appliance moves to a newer image (see src/upgrades/). */

@@ -10,7 +10,8 @@ import { createLogger } from 'winston';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../src/appliance/appliance.js';
 import type { HookStarterFactory } from '../../src/appliance/hook-dispatcher.js';
-import { Manager } from '../../src/appliance/manager.js';
+import { Manager, type ManagerOptions } from '../../src/appliance/manager.js';
+import type { HostedName, RemoteDependencies } from '../../src/appliance/remote-dependencies.js';
 import { parseApplianceSources } from '../../src/config/appliance-file.js';
 import type { ApplianceState } from '../../src/model/appliance-state.js';
 import { EventLog } from '../../src/store/event-log.js';
@@ -30,7 +31,7 @@ function items(toml: string) {
 }
 
 /** A manager on a fresh (or the given) state dir and its own scripted runner; `boot` loads `toml` on a first boot. */
-function bench(stateDir?: string) {
+function bench(stateDir?: string, cluster: Partial<Pick<ManagerOptions, 'remote' | 'names'>> = {}) {
   const dir = stateDir ?? mkdtempSync(join(tmpdir(), 'spew-manager-test-'));
   if (!stateDir) dirs.push(dir);
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
@@ -52,6 +53,7 @@ function bench(stateDir?: string) {
     timers: clock,
     random: () => 0,
     hooks: recordHooks,
+    ...cluster,
   });
   return {
     dir, clock, runner, manager, hooks,
@@ -127,6 +129,67 @@ describe('Manager: dependencies', () => {
     await started;
     expect(manager.get('web').state).toBe('stopped');
     expect(runner.runsOf('web')).toHaveLength(1);
+  });
+});
+
+/** What other hosts publish, as a cluster's agent would know it; `set` changes it and says so. */
+function otherHosts() {
+  const runs = new Set<string>();
+  const listeners: (() => void)[] = [];
+  let followed: HostedName[] = [];
+  const remote: RemoteDependencies = {
+    running: ({ name, host }) => runs.has(`${name}@${host}`),
+    follow: (deps) => (followed = deps),
+    onChange: (listener) => void listeners.push(listener),
+  };
+  return {
+    remote,
+    followed: () => followed.map((d) => `${d.name}@${d.host}`),
+    set: (dep: string, running: boolean) => {
+      if (running) runs.add(dep);
+      else runs.delete(dep);
+      for (const listener of listeners) listener();
+    },
+  };
+}
+
+describe('Manager: dependencies on other hosts', () => {
+  const WEB_ON_BETA_DB = '[web]\ncommand = "web"\ndepends = ["db@beta"]\n';
+
+  it('waits for one to run there, follows it, and is not stopped when it goes', async () => {
+    const hosts = otherHosts();
+    const { runner, manager, boot, elapse } = bench(undefined, { remote: hosts.remote });
+    await boot(WEB_ON_BETA_DB);
+    expect(hosts.followed()).toEqual(['db@beta']);
+    expect(manager.get('web').state).toBe('waiting');
+    await elapse(10_000);
+    expect(runner.live('web')).toBeUndefined();
+    hosts.set('db@beta', true);
+    await settle();
+    expect(manager.get('web').state).toBe('running');
+    // The other host loses it (or is lost): what runs here runs on.
+    hosts.set('db@beta', false);
+    await elapse(10_000);
+    expect(manager.get('web').state).toBe('running');
+    expect(runner.runsOf('web')).toHaveLength(1);
+    await manager.remove('web');
+    expect(hosts.followed()).toEqual([]);
+  });
+
+  it('gives up a start whose dependency there does not run within depends_timeout, naming it', async () => {
+    const hosts = otherHosts();
+    const { manager, boot, elapse } = bench(undefined, { remote: hosts.remote });
+    await boot(WEB_ON_BETA_DB);
+    await elapse(60_000);
+    expect(manager.get('web').state).toBe('stopped');
+    expect(manager.status(['web'])[0]?.reason).toContain('db@beta');
+  });
+
+  it('refuses one on an agent in no cluster', async () => {
+    const { manager, boot } = bench();
+    await boot('');
+    await expect(manager.create(items(WEB_ON_BETA_DB)[0]!, true)).rejects.toThrow('db@beta is on another host, and this agent is in no cluster');
+    expect(manager.all()).toEqual([]);
   });
 });
 

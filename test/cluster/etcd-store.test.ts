@@ -1,21 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/cluster/cluster-store.js';
-import { EtcdStore } from '../../src/cluster/etcd-store.js';
-import { EtcdMembers } from '../support/etcd-members.js';
+import type { EtcdStore } from '../../src/cluster/etcd-store.js';
+import type { EtcdMembers } from '../support/etcd-members.js';
+import { onEtcd } from '../support/etcd-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('EtcdStore against a real etcd member', () => {
   let etcd: EtcdMembers;
   let store: EtcdStore;
-
-  beforeAll(async () => {
-    etcd = await EtcdMembers.start(1);
-    store = new EtcdStore({ endpoints: etcd.endpoints, callTimeoutMs: 3_000 });
-  }, 30_000);
-
-  afterAll(async () => {
-    store?.close();
-    await etcd?.stop();
+  onEtcd((s, e) => {
+    store = s;
+    etcd = e;
   });
 
   it('puts, gets and lists by prefix, with the revision of the read', async () => {

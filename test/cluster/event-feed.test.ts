@@ -3,13 +3,13 @@
  * dies or its revision is compacted) is made to end here on purpose, by a store that passes
  * everything to the real one and can cut its watches.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClusterKeys } from '../../src/cluster/cluster-keys.js';
 import type { ClusterStore, WatchHandle } from '../../src/cluster/cluster-store.js';
 import { EtcdStore } from '../../src/cluster/etcd-store.js';
 import { EventFeed, recentEvents } from '../../src/cluster/event-feed.js';
 import type { HostedEvent } from '../../src/model/cluster.js';
-import { EtcdMembers } from '../support/etcd-members.js';
+import { onEtcd } from '../support/etcd-fixture.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** The real store, whose open watches `cut()` ends as a failure would. */
@@ -33,17 +33,8 @@ function cuttable(store: EtcdStore): { store: ClusterStore; cut: () => Promise<v
 }
 
 describe('EventFeed on a real etcd', () => {
-  let etcd: EtcdMembers;
   let store: EtcdStore;
-
-  beforeAll(async () => {
-    etcd = await EtcdMembers.start(1);
-    store = new EtcdStore({ endpoints: etcd.endpoints, callTimeoutMs: 3_000 });
-  }, 30_000);
-  afterAll(async () => {
-    store?.close();
-    await etcd?.stop();
-  });
+  onEtcd((s) => (store = s));
 
   const keys = new ClusterKeys('feed');
   const put = (host: string, seq: number, name: string): Promise<string> => store.put(keys.event(host, seq % 256), JSON.stringify({

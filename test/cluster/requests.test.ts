@@ -2,35 +2,23 @@
  * The request exchange between hosts, on a real etcd member: a sender on one host, inboxes on
  * another (two of them, as two agents of one host in a hand-off), leases granted for real.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClusterKeys } from '../../src/cluster/cluster-keys.js';
-import { EtcdStore } from '../../src/cluster/etcd-store.js';
+import type { EtcdStore } from '../../src/cluster/etcd-store.js';
 import { RequestInbox, type ActionHandler } from '../../src/cluster/request-inbox.js';
 import { RequestSender } from '../../src/cluster/request-sender.js';
 import { SpewError } from '../../src/common/errors.js';
-import type { PublishedStatus } from '../../src/model/appliance-status.js';
 import type { HostAction } from '../../src/model/cluster.js';
-import { EtcdMembers } from '../support/etcd-members.js';
+import { onEtcd } from '../support/etcd-fixture.js';
+import { publishedStatus } from '../support/published-status.js';
 import { waitFor } from '../support/wait-for.js';
 
-const status = (name: string): PublishedStatus => ({
-  name, ref: 'a1b2c3d4e5f6', type: 'shell', state: 'stopped', reason: 'stopped on request', desired: 'stopped', pid: null,
-  restarts: 0, started_at: null, last_exit: null, restart_limit: null, image: null, version: 1, published_at: '2026-01-01T00:00:00.000Z',
-});
+const status = publishedStatus;
 
 describe('requests between hosts, on a real etcd', () => {
-  let etcd: EtcdMembers;
   let store: EtcdStore;
   let n = 0;
-
-  beforeAll(async () => {
-    etcd = await EtcdMembers.start(1);
-    store = new EtcdStore({ endpoints: etcd.endpoints, callTimeoutMs: 3_000 });
-  }, 30_000);
-  afterAll(async () => {
-    store?.close();
-    await etcd?.stop();
-  });
+  onEtcd((s) => (store = s));
 
   /** alpha asks, beta answers with `inboxes` inboxes running `carryOut`. */
   async function pair(carryOut: ActionHandler, inboxes: number, timeoutMs = 3_000) {

@@ -2,16 +2,16 @@
  * Status publishing on a real etcd member, through a store whose commits can be held in flight
  * (as a slow member or a loaded machine holds them): what changes meanwhile is published next.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { ClusterKeys } from '../../src/cluster/cluster-keys.js';
 import type { ClusterStore } from '../../src/cluster/cluster-store.js';
-import { EtcdStore } from '../../src/cluster/etcd-store.js';
+import type { EtcdStore } from '../../src/cluster/etcd-store.js';
 import { readStatus } from '../../src/cluster/records.js';
 import { StatusPublisher } from '../../src/cluster/status-publisher.js';
 import type { ApplianceState } from '../../src/model/appliance-state.js';
 import type { ApplianceStatus } from '../../src/model/appliance-status.js';
+import { onEtcd } from '../support/etcd-fixture.js';
 import { waitFor } from '../support/wait-for.js';
-import { EtcdMembers } from '../support/etcd-members.js';
 
 const status = (ref: string, state: ApplianceState): ApplianceStatus => ({
   name: `app-${ref}`, ref, type: 'shell', state, reason: '', desired: 'running', pid: null, restarts: 0,
@@ -41,17 +41,8 @@ function holding(store: ClusterStore) {
 }
 
 describe('status publisher, on a real etcd', () => {
-  let etcd: EtcdMembers;
   let store: EtcdStore;
-
-  beforeAll(async () => {
-    etcd = await EtcdMembers.start(1);
-    store = new EtcdStore({ endpoints: etcd.endpoints, callTimeoutMs: 3_000 });
-  }, 30_000);
-  afterAll(async () => {
-    store?.close();
-    await etcd?.stop();
-  });
+  onEtcd((s) => (store = s));
 
   it('publishes a change made while the commit before it was in flight', async () => {
     const keys = new ClusterKeys('publisher1');

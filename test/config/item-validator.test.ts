@@ -260,6 +260,25 @@ describe('validateItem', () => {
       });
     });
 
+    it('reads a dependency on another host, and refuses a bad host or the same one twice', () => {
+      expect(validate({ command: 'x', depends: ['db@beta', 'cache#zone:eu@gamma.dc1', 'db'] }).opts?.depends).toEqual([
+        { name: 'db', options: {}, host: 'beta' },
+        { name: 'cache', options: { zone: 'eu' }, host: 'gamma.dc1' },
+        { name: 'db', options: {} },
+      ]);
+      // The same name on another host is not the appliance itself.
+      expect(problemsOf({ command: 'x', depends: ['item@beta'] })).toEqual([]);
+      expect(problemsOf({ command: 'x', depends: ['db@', 'db@bad host', 'db@beta', 'db@beta'] })).toEqual([
+        'depends[0]: invalid host "" after \'@\': use letters, digits, \'.\' and \'-\', at most 63',
+        'depends[1]: invalid host "bad host" after \'@\': use letters, digits, \'.\' and \'-\', at most 63',
+        'depends[3]: db@beta is already a dependency (depends[2])',
+      ]);
+      // A binding names a dependency of this host: one elsewhere tells its dependents nothing.
+      expect(problemsOf({ command: 'x', depends: ['db@beta'], restart: { dependency: { db: 'restart' } } })).toEqual([
+        'restart.dependency.db: db is not in depends',
+      ]);
+    });
+
     it('refuses a binding for a dependency the appliance does not have', () => {
       expect(problemsOf({ command: 'x', depends: ['db'], restart: { dependency: { db: 'restart', cache: 'stop' } } })).toEqual([
         'restart.dependency.cache: cache is not in depends',

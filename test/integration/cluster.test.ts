@@ -169,10 +169,9 @@ describe('a cluster of real agents on a real etcd', () => {
     expect((await listed(beta, '--local')).map((a) => a.name).sort()).toEqual(['job', 'other']);
 
     // Names are unique in the cluster: alpha refuses one beta has.
-    await waitFor('job published', async () => (await listed(alpha)).some((r) => r.name === 'job'), SLOW);
     const twin = await alpha.cli('run', 'job', '--', 'sleep', '1');
     expect(twin.code).toBe(1);
-    expect(twin.stderr).toContain('host beta has an appliance of that name');
+    expect(twin.stderr).toContain(`host beta has the name job (appliance job, ref ${job.ref})`);
 
     const stopped = await alpha.cli('stop', 'job');
     expect(stopped.code, stopped.stderr).toBe(0);
@@ -192,6 +191,15 @@ describe('a cluster of real agents on a real etcd', () => {
     const removed = await alpha.cli('remove', 'job', 'other');
     expect(removed.stdout).toBe('job: removed (on beta)\nother: removed (on beta)\n');
     expect(await listed(beta, '--local')).toEqual([]);
+    // A removed appliance's name is given back: alpha may have it now.
+    await waitFor('job free again', async () => (await alpha.cli('run', 'job', '--', 'sleep', '1000')).code === 0, SLOW);
+
+    // Two hosts creating one name at the same moment: one gets it, the other is refused.
+    const both = await Promise.all([alpha.cli('run', 'dup', '--', 'sleep', '1000'), beta.cli('run', 'dup', '--', 'sleep', '1000')]);
+    expect(both.map((r) => r.code).sort()).toEqual([0, 1]);
+    expect(both.find((r) => r.code === 1)?.stderr).toContain('has the name dup');
+    const dups = [...await listed(alpha, '--local'), ...await listed(beta, '--local')].filter((a) => a.name === 'dup');
+    expect(dups).toHaveLength(1);
   }, 90_000);
 
   it('an owner that does not answer (SIGSTOP, a partition): the command fails after ack_timeout, withdrawn and not done; then unreachable; SIGCONT, and all is as it was', async () => {
@@ -264,6 +272,38 @@ describe('a cluster of real agents on a real etcd', () => {
     expect(seen.hosts.map((h) => [h.name, h.appliances.total])).toEqual([['alpha', 0]]);
     expect((await listed(first)).map((r) => r.name)).toEqual([]);
   }, 60_000);
+
+  it('a dependency on another host (db@beta): the start waits for it running there, and what runs is not stopped when that host is lost', async () => {
+    newCluster();
+    const alpha = agent('alpha', { 'web.toml': '[web]\ncommand = "sleep 1000"\ndepends = ["db@beta"]\n' });
+    const beta = agent('beta', {});
+    await Promise.all([alpha.start(), beta.start()]);
+    await alpha.until('web', 'to wait for db on beta', (s) => s.state === 'waiting');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await alpha.status('web')).state).toBe('waiting');
+
+    const db = await beta.cli('run', 'db', '--', 'sleep', '1000');
+    expect(db.code, db.stderr).toBe(0);
+    const web = await alpha.running('web');
+
+    // Stopped there: web runs on (it is told nothing of another host's appliance).
+    expect((await beta.cli('stop', 'db')).code).toBe(0);
+    await waitFor('db seen stopped from alpha', async () => (await listed(alpha, '--host', 'beta')).some((r) => r.name === 'db' && r.state === 'stopped'), SLOW);
+    // A new start of web waits again.
+    expect((await alpha.cli('stop', 'web')).code).toBe(0);
+    const start = alpha.cli('start', 'web');
+    await alpha.until('web', 'to wait for db again', (s) => s.state === 'waiting');
+    expect((await beta.cli('start', 'db')).code).toBe(0);
+    expect((await start).code).toBe(0);
+    const again = await alpha.running('web');
+    expect(again.pid).not.toBe(web.pid);
+
+    // beta lost (kill -9): web goes on as it was.
+    await beta.kill9();
+    await waitFor('beta unreachable', async () => (await hosts(alpha)).hosts.find((h) => h.name === 'beta' && h.state === 'unreachable'), SLOW);
+    const after = await alpha.status('web');
+    expect(after).toMatchObject({ state: 'running', pid: again.pid, restarts: again.restarts });
+  }, 90_000);
 
   it('kill -9 of an agent: the others show it unreachable within TTL plus a margin, with its last status greyed; its appliances run on; back, it is current', async () => {
     newCluster();

@@ -6,9 +6,9 @@ import { checkDependencies } from '../../src/supervision/dependency-check.js';
 const instanceDefaults = { stop_timeout_ms: 10_000, depends_timeout_ms: 60_000 };
 
 /** The formatted problems `checkDependencies` finds in `text`, as apps.toml. */
-function problems(text: string, others?: Map<string, string[]>): string[] {
+function problems(text: string, others?: Map<string, string[]>, acrossHosts?: boolean): string[] {
   try {
-    checkDependencies(parseApplianceFile('apps.toml', text, instanceDefaults), others);
+    checkDependencies(parseApplianceFile('apps.toml', text, instanceDefaults), others, acrossHosts);
   } catch (err) {
     if (err instanceof ConfigError) return err.message.split('\n');
     throw err;
@@ -31,6 +31,15 @@ describe('checkDependencies', () => {
   it('points a problem of appliances not in the file at its first item', () => {
     const text = '[web]\ncommand = "x"\n';
     expect(problems(text, new Map([['api', ['gone']]]))).toEqual(['apps.toml:1:1: web.depends: api depends on gone, which does not exist']);
+  });
+
+  it('takes a dependency on another host on a cluster\'s agent only, and out of the graph', () => {
+    const text = '[web]\ncommand = "x"\ndepends = ["cache", "db@beta"]\n[cache]\ncommand = "x"\ndepends = ["web@beta"]\n';
+    expect(problems(text, new Map(), true)).toEqual([]);
+    expect(problems(text)).toEqual([
+      'apps.toml:1:1: web.depends[1]: db@beta is on another host, and this agent is in no cluster (its instance config has no [cluster] table)',
+      'apps.toml:4:1: cache.depends[0]: web@beta is on another host, and this agent is in no cluster (its instance config has no [cluster] table)',
+    ]);
   });
 
   it('finds nothing wrong with sound dependencies', () => {
