@@ -60,8 +60,8 @@ export async function openCluster(opts: ClusterStepOptions): Promise<ClusterStep
       cluster.start({ refs: all, status: (ref) => statusOf(manager, ref) }, carryOut);
     },
     appliancesChanged: (appliances) => {
-      for (const ref of all()) cluster.changed(ref);
-      cluster.names.sync(appliances.map(({ name, ref }) => ({ name, ref })));
+      for (const { ref } of appliances) cluster.changed(ref);
+      cluster.names.sync(appliances);
     },
     dispose: async (how) => {
       unsubscribe();

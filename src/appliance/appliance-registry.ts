@@ -71,7 +71,7 @@ export class ApplianceRegistry {
 
   /** Appliances that depend on `name`. */
   dependentsOf(name: string): Appliance[] {
-    return this.all().filter((a) => a.definition.depends.some((d) => d.host === undefined && d.name === name));
+    return this.all().filter((a) => localNames(a.definition.depends).includes(name));
   }
 
   /** Each appliance's name with the names it depends on. */
@@ -86,4 +86,3 @@ export class ApplianceRegistry {
     return names.map((layer) => layer.flatMap((name) => this.byName.get(name) ?? []));
   }
 }
-

@@ -9,7 +9,7 @@
  */
 import type { Timers } from '../common/clock.js';
 import { UP_STATES, type ApplianceEvent, type ApplianceState, type DependencyKind } from '../model/appliance-state.js';
-import { dependencyLabel } from '../model/appliance-definition.js';
+import { dependencyLabel, type Dependency } from '../model/appliance-definition.js';
 import type { Appliance } from './appliance.js';
 import type { RemoteDependencies } from './remote-dependencies.js';
 import type { Transition } from './state-machine.js';
@@ -35,7 +35,7 @@ export class DependencyCoordinator {
 
   /** Its dependencies that do not run now. */
   missing(appliance: Appliance): string[] {
-    const runs = ({ name, host }: { name: string; host?: string | undefined }): boolean =>
+    const runs = ({ name, host }: Dependency): boolean =>
       host === undefined ? this.view.stateOf(name) === 'running' : this.remote?.running({ name, host }) === true;
     return appliance.definition.depends.filter((d) => !runs(d)).map(dependencyLabel);
   }

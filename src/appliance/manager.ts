@@ -15,7 +15,7 @@ import type { PlanEntry } from '../api/wire.js';
 import type { Clock, Random, Timers } from '../common/clock.js';
 import type { LoadedItem } from '../config/appliance-file.js';
 import type { SupervisionSettings } from '../config/instance-config.js';
-import type { ApplianceDefinition } from '../model/appliance-definition.js';
+import { remoteDependencies, type ApplianceDefinition } from '../model/appliance-definition.js';
 import type { ApplianceState } from '../model/appliance-state.js';
 import type { ApplianceStatus } from '../model/appliance-status.js';
 import type { RawItem, VersionSource } from '../model/appliance-version.js';
@@ -285,7 +285,7 @@ export class Manager implements ApplianceService {
 
   private changed(): void {
     const all = this.all();
-    this.opts.remote?.follow(all.flatMap((a) => a.definition.depends.flatMap(({ name, host }) => (host === undefined ? [] : [{ name, host }]))));
+    this.opts.remote?.follow(all.flatMap((a) => remoteDependencies(a.definition.depends)));
     this.opts.onAppliancesChanged?.(all);
   }
 

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { HOOK_EVENTS, dependencyLabel, type Dependency, type HookAction, type HookEvent, type Hooks, type ItemOpts } from '../model/appliance-definition.js';
+import { HOOK_EVENTS, dependencyLabel, localNames, type Dependency, type HookAction, type HookEvent, type Hooks, type ItemOpts } from '../model/appliance-definition.js';
 import { APPLIANCE_TYPES, runsImages, type ApplianceType } from '../model/appliance-type.js';
 import type { Command } from '../model/command.js';
 import { shorthandPolicy, type RestartPolicy } from '../model/restart-policy.js';
@@ -178,7 +178,7 @@ function readRestart(value: unknown, path: Path, report: Report): RestartPolicy 
 /** A binding for a dependency the appliance does not have would never fire: say so. */
 function checkDependencyBindings(opts: ItemOpts, report: Report): void {
   // Only a dependency on this host tells its dependents what happened to it.
-  const names = new Set(opts.depends.filter((d) => d.host === undefined).map((d) => d.name));
+  const names = new Set(localNames(opts.depends));
   for (const dep of Object.keys(opts.restart.bindings.dependency)) {
     if (dep !== '_' && !names.has(dep)) report(['restart', 'dependency', dep], `${dep} is not in depends`);
   }

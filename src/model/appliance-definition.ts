@@ -29,6 +29,11 @@ export function localNames(depends: readonly Dependency[]): string[] {
   return depends.filter((d) => d.host === undefined).map((d) => d.name);
 }
 
+/** The dependencies on other hosts' appliances (`db@host2`), each with its host. */
+export function remoteDependencies(depends: readonly Dependency[]): { name: string; host: string }[] {
+  return depends.flatMap(({ name, host }) => (host === undefined ? [] : [{ name, host }]));
+}
+
 /** How a dependency is written back: `db`, `db#zone:eu`, `db@host2`. */
 export function dependencyLabel(d: Dependency): string {
   return d.host === undefined ? d.name : `${d.name}@${d.host}`;

@@ -33,8 +33,8 @@ export const FIELD_SEPARATOR = '\x1f';
 /**
  * `sh -c SHIM_SCRIPT TITLE run RUN_DIR '' SPEC`: runs a start at once.
  * `sh -c SHIM_SCRIPT TITLE wait:ID SLOT_DIR READY_FIFO`: a standby; says "ready" with the ID
- * it was given (the agent's token and the number of the fill) on READY_FIFO, then waits for "RUN_DIR<US>SPEC" on
- * SLOT_DIR/go. It opens `go` read-only while the agent holds it read-write: when the agent
+ * it was given (the agent's token and the number of the fill) on READY_FIFO, then waits for
+ * "RUN_DIR<US>SPEC" on SLOT_DIR/go. It opens `go` read-only while the agent holds it read-write: when the agent
  * goes, for good or by dying, the standby reads end-of-file and leaves.
  * SPEC is one line of shell (see run-spec.ts); a newline inside it is written "$n".
  *
